@@ -1,0 +1,33 @@
+# `make demo`: install into .venv, then convert digits, train lenet and evaluate it.
+# `make test`: install into .venv, then lint and run the test suite.
+
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+DATA_DIR ?= data/digits
+TRAIN_DIR ?= runs/lenet_digits
+
+.PHONY: install demo test lint
+
+$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	$(PYTHON) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+demo: install
+	$(PYTHON) download_and_convert_data.py --dataset_name=digits --dataset_dir=$(DATA_DIR)
+	$(PYTHON) train_image_classifier.py --flagfile=configs/lenet_digits.flags \
+	    --dataset_dir=$(DATA_DIR) --train_dir=$(TRAIN_DIR)
+	$(PYTHON) eval_image_classifier.py --dataset_name=digits --dataset_split_name=validation \
+	    --model_name=lenet --dataset_dir=$(DATA_DIR) --checkpoint_path=$(TRAIN_DIR) \
+	    --eval_dir=$(TRAIN_DIR)/eval
+
+lint: install
+	$(PYTHON) -m ruff check .
+
+test: lint
+	$(PYTHON) -m pytest

@@ -1,0 +1,172 @@
+"""TF-Slim's TFRecord example format, the labels file, and split descriptors.
+
+Every dataset is stored as TFRecord files of `tf.train.Example`s with these keys:
+  image/encoded            bytes, a JPEG or PNG image
+  image/format             bytes, b'jpeg' or b'png'
+  image/class/label        int64, the class id
+  image/height, image/width  int64
+  image/class/text         bytes, optional human-readable class name
+  image/object/bbox/{xmin,ymin,xmax,ymax}  float lists, optional, normalised to [0, 1]
+"""
+
+import dataclasses
+import glob
+import os
+
+import tensorflow.compat.v1 as tf
+
+LABELS_FILENAME = 'labels.txt'
+
+
+def int64_feature(values):
+    """An int64 list feature from an int or a list of ints."""
+    if not isinstance(values, (tuple, list)):
+        values = [values]
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
+
+
+def bytes_feature(values):
+    """A bytes list feature from bytes or a list of bytes."""
+    if not isinstance(values, (tuple, list)):
+        values = [values]
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
+
+
+def float_feature(values):
+    """A float list feature from a float or a list of floats."""
+    if not isinstance(values, (tuple, list)):
+        values = [values]
+    return tf.train.Feature(float_list=tf.train.FloatList(value=values))
+
+
+def image_to_tfexample(image_data, image_format, height, width, class_id,
+                       class_text=None, bboxes=None):
+    """Builds one TF-Slim image example.
+
+    Args:
+      image_data: the encoded image bytes.
+      image_format: b'jpeg' or b'png'.
+      height, width: the image size in pixels.
+      class_id: the integer label.
+      class_text: optional class name (str or bytes).
+      bboxes: optional list of (ymin, xmin, ymax, xmax) boxes normalised to [0, 1].
+    """
+    feature = {
+        'image/encoded': bytes_feature(image_data),
+        'image/format': bytes_feature(image_format),
+        'image/class/label': int64_feature(int(class_id)),
+        'image/height': int64_feature(int(height)),
+        'image/width': int64_feature(int(width)),
+    }
+    if class_text is not None:
+        if isinstance(class_text, str):
+            class_text = class_text.encode('utf-8')
+        feature['image/class/text'] = bytes_feature(class_text)
+    if bboxes:
+        for index, key in enumerate(['ymin', 'xmin', 'ymax', 'xmax']):
+            feature['image/object/bbox/' + key] = float_feature([float(b[index]) for b in bboxes])
+    return tf.train.Example(features=tf.train.Features(feature=feature))
+
+
+def write_label_file(labels_to_class_names, dataset_dir, filename=LABELS_FILENAME):
+    """Writes `id:name` lines, one per class, atomically."""
+    path = os.path.join(dataset_dir, filename)
+    lines = ''.join('%d:%s\n' % (label, labels_to_class_names[label])
+                    for label in sorted(labels_to_class_names))
+    write_file_atomically(path, lines.encode('utf-8'))
+
+
+def has_labels(dataset_dir, filename=LABELS_FILENAME):
+    return tf.io.gfile.exists(os.path.join(dataset_dir, filename))
+
+
+def read_label_file(dataset_dir, filename=LABELS_FILENAME):
+    """Reads `id:name` lines into {id: name}."""
+    with tf.io.gfile.GFile(os.path.join(dataset_dir, filename), 'r') as f:
+        lines = [line.strip() for line in f.read().splitlines() if line.strip()]
+    labels_to_names = {}
+    for line in lines:
+        label, name = line.split(':', 1)
+        labels_to_names[int(label)] = name
+    return labels_to_names
+
+
+def write_file_atomically(path, data):
+    """Writes bytes to `path` through a temporary name, so readers never see half a file."""
+    temporary_path = path + '.incomplete'
+    with tf.io.gfile.GFile(temporary_path, 'wb') as f:
+        f.write(data)
+    tf.io.gfile.rename(temporary_path, path, overwrite=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSplit:
+    """What a reader needs to know about one split of a dataset.
+
+    `file_pattern` is a glob of TFRecord files; `image_channels` is the number of
+    channels images decode to (1 for grayscale datasets, 3 otherwise).
+    """
+
+    name: str
+    split_name: str
+    file_pattern: str
+    num_samples: int
+    num_classes: int
+    labels_to_names: dict | None
+    items_to_descriptions: dict
+    image_channels: int = 3
+
+    def data_files(self):
+        """The sorted TFRecord files of the split; raises if there are none."""
+        files = sorted(glob.glob(self.file_pattern))
+        if not files:
+            directory = os.path.dirname(self.file_pattern) or '.'
+            if os.path.isdir(directory):
+                hint = 'it holds: %s' % (', '.join(sorted(os.listdir(directory))[:10]) or 'nothing')
+            else:
+                hint = 'the directory does not exist'
+            raise FileNotFoundError(
+                'No TFRecord files for split %r of dataset %r: expected files matching %s '
+                '(%s). Create them with `python download_and_convert_data.py '
+                '--dataset_name=%s --dataset_dir=%s`, or pass the right --dataset_dir.'
+                % (self.split_name, self.name, self.file_pattern, hint, self.name, directory))
+        return files
+
+
+ITEMS_TO_DESCRIPTIONS = {
+    'image': 'A color image of varying size.',
+    'label': 'A single integer class id.',
+}
+
+
+def get_split(name, split_name, dataset_dir, file_pattern, splits_to_sizes, num_classes,
+              items_to_descriptions=None, image_channels=3):
+    """Describes one split of a TFRecord dataset stored in TF-Slim's format.
+
+    Args:
+      name: the dataset's name, for messages.
+      split_name: a key of `splits_to_sizes`.
+      dataset_dir: the directory with the TFRecord files and an optional labels.txt.
+      file_pattern: a pattern with `%s` for the split name, relative to dataset_dir.
+      splits_to_sizes: {split name: number of examples}.
+      num_classes: the number of classes, including any background class.
+    Raises:
+      ValueError: for a split the dataset does not have; the message lists the valid ones.
+    """
+    if split_name not in splits_to_sizes:
+        raise ValueError(
+            'Dataset %r has no split %r; valid splits: %s (set --dataset_split_name).'
+            % (name, split_name, ', '.join(sorted(splits_to_sizes))))
+    if not dataset_dir:
+        raise ValueError('No dataset directory given for dataset %r: set --dataset_dir.' % name)
+    labels_to_names = read_label_file(dataset_dir) if has_labels(dataset_dir) else None
+    return DatasetSplit(
+        name=name,
+        split_name=split_name,
+        file_pattern=os.path.join(dataset_dir, file_pattern % split_name),
+        num_samples=splits_to_sizes[split_name],
+        num_classes=num_classes,
+        labels_to_names=labels_to_names,
+        items_to_descriptions=items_to_descriptions or ITEMS_TO_DESCRIPTIONS,
+        image_channels=image_channels,
+    )

@@ -1,0 +1,44 @@
+"""Command-line flags defined from option dataclasses.
+
+Training and evaluation take their settings as dataclasses (easy to build in tests and
+other programs); the scripts turn each field into an absl flag of the same name, default
+and help text, so names and defaults are written down exactly once.
+"""
+
+import dataclasses
+import typing
+
+from absl import flags
+
+
+def option(default, help_text):
+    """A dataclass field carrying its flag help text."""
+    return dataclasses.field(default=default, metadata={'help': help_text})
+
+
+_DEFINERS = {
+    str: flags.DEFINE_string,
+    int: flags.DEFINE_integer,
+    float: flags.DEFINE_float,
+    bool: flags.DEFINE_boolean,
+}
+
+
+def _base_type(annotation):
+    """`int` for `int` and for `int | None`."""
+    arguments = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return arguments[0] if arguments else annotation
+
+
+def define_flags(options_class, flag_values=flags.FLAGS):
+    """Defines one absl flag per field of `options_class`."""
+    hints = typing.get_type_hints(options_class)
+    for field in dataclasses.fields(options_class):
+        definer = _DEFINERS[_base_type(hints[field.name])]
+        definer(field.name, field.default, field.metadata['help'], flag_values=flag_values)
+
+
+def options_from_flags(options_class, flag_values=flags.FLAGS):
+    """Builds an `options_class` instance from parsed flag values."""
+    return options_class(**{field.name: flag_values[field.name].value
+                            for field in dataclasses.fields(options_class)})

@@ -1,0 +1,3 @@
+"""Network definitions with TF-Slim's module paths, scopes and variable names."""
+
+import tf_compat  # noqa: F401  (must precede tf_slim; see tf_compat.py)

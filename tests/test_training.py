@@ -1,0 +1,132 @@
+"""Training end to end: accuracy reached, resume, bigger networks, losses and schedules."""
+
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from evaluation import evaluator
+from evaluation.eval_options import EvalOptions
+from training import losses, optimization, trainer
+from training.train_options import TrainOptions
+
+
+def _digits_options(digits_dir, train_dir, **overrides):
+    settings = dict(dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir,
+                    model_name='lenet', optimizer='momentum', learning_rate=0.01,
+                    learning_rate_decay_type='fixed', weight_decay=0.0, batch_size=50,
+                    max_number_of_steps=400, log_every_n_steps=100)
+    settings.update(overrides)
+    return TrainOptions(**settings)
+
+
+def _evaluate(digits_dir, train_dir, model_name):
+    return evaluator.evaluate(EvalOptions(
+        dataset_name='digits', dataset_split_name='validation', dataset_dir=digits_dir,
+        model_name=model_name, checkpoint_path=train_dir, eval_dir=train_dir + '/eval'))
+
+
+def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_path):
+    train_dir = str(tmp_path / 'lenet')
+    assert trainer.train(_digits_options(digits_dir, train_dir)) == 400
+    results = _evaluate(digits_dir, train_dir, 'lenet')
+    assert results['num_examples'] == 364
+    assert results['global_step'] == 400
+    assert results['eval/Accuracy'] >= 0.9
+    assert results['eval/Recall_5'] >= results['eval/Accuracy']
+    assert any(name.startswith('events.out.tfevents') for name in os.listdir(train_dir))
+
+    weights_before = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
+    assert trainer.train(_digits_options(digits_dir, train_dir, max_number_of_steps=420)) == 420
+    assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-420')
+    # Resumed training continued from the saved weights rather than starting over.
+    weights_after = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
+    assert 0 < np.abs(weights_after - weights_before).max() < 0.1 * np.abs(weights_before).max()
+
+
+def test_cifarnet_trains_on_digits_resized_by_its_preprocessing(digits_dir, tmp_path):
+    train_dir = str(tmp_path / 'cifarnet')
+    trainer.train(_digits_options(digits_dir, train_dir, model_name='cifarnet',
+                                  max_number_of_steps=150, weight_decay=0.004))
+    assert tf.train.load_variable(train_dir, 'CifarNet/conv1/weights').shape == (5, 5, 1, 64)
+    assert _evaluate(digits_dir, train_dir, 'cifarnet')['eval/Accuracy'] >= 0.5
+
+
+@pytest.mark.parametrize('model_name, image_size, variable', [
+    ('inception_v3', 80, 'InceptionV3/AuxLogits/Conv2d_2b_1x1/weights'),
+    ('resnet_v1_50', 64, 'resnet_v1_50/block4/unit_3/bottleneck_v1/conv3/BatchNorm/moving_mean'),
+    ('resnet_v2_50', 64, 'resnet_v2_50/postnorm/moving_mean'),
+    ('mobilenet_v1', 64, 'MobilenetV1/Conv2d_13_pointwise/BatchNorm/moving_mean'),
+])
+def test_imagenet_networks_train_a_few_steps_at_a_small_size(flowers_like_dir, tmp_path,
+                                                            model_name, image_size, variable):
+    train_dir = str(tmp_path / model_name)
+    options = TrainOptions(dataset_name='flowers', dataset_dir=flowers_like_dir,
+                           train_dir=train_dir, model_name=model_name, batch_size=2,
+                           train_image_size=image_size, max_number_of_steps=2)
+    assert trainer.train(options) == 2
+    value = tf.train.load_variable(train_dir, variable)
+    assert np.all(np.isfinite(value))
+    if 'moving_mean' in variable:
+        # Moving means start at zero; the batch-norm update ops ran with the train steps.
+        assert np.abs(value).max() > 0
+
+
+def test_auxiliary_logits_add_a_loss_weighted_by_aux_loss_weight():
+    with tf.Graph().as_default():
+        logits = tf.constant([[2.0, 0.0, 0.0]])
+        aux_logits = tf.constant([[0.0, 0.0, 3.0]])
+        labels = tf.constant([0])
+        losses.add_classification_losses(logits, {'AuxLogits': aux_logits}, labels, 3,
+                                         aux_loss_weight=0.4)
+        with tf.Session() as session:
+            values = session.run(tf.get_collection(tf.GraphKeys.LOSSES))
+    main = -np.log(np.exp(2.0) / (np.exp(2.0) + 2))
+    aux = -np.log(1.0 / (2 + np.exp(3.0)))
+    assert sorted(values) == pytest.approx(sorted([main, 0.4 * aux]), rel=1e-5)
+
+
+def test_label_smoothing_changes_the_loss():
+    with tf.Graph().as_default():
+        logits = tf.constant([[4.0, 0.0]])
+        plain = losses.add_classification_losses(logits, {}, tf.constant([0]), 2)
+        smoothed = losses.add_classification_losses(logits, {}, tf.constant([0]), 2,
+                                                    label_smoothing=0.2)
+        with tf.Session() as session:
+            plain_value, smoothed_value = session.run([plain, smoothed])
+    # Smoothed targets are (0.9, 0.1).
+    log_p = np.log(np.exp([4.0, 0.0]) / np.exp([4.0, 0.0]).sum())
+    assert smoothed_value == pytest.approx(-(0.9 * log_p[0] + 0.1 * log_p[1]), rel=1e-5)
+    assert plain_value == pytest.approx(-log_p[0], rel=1e-5)
+
+
+@pytest.mark.parametrize('decay_type, expected', [
+    ('fixed', [0.1, 0.1, 0.1]),
+    ('exponential', [0.1, 0.1 * 0.5, 0.1 * 0.25]),
+    ('polynomial', [0.1, 0.01, 0.01]),
+])
+def test_learning_rate_schedules(decay_type, expected):
+    # 100 examples, batch 10, one epoch per decay: 10 steps per decay.
+    options = TrainOptions(learning_rate=0.1, learning_rate_decay_type=decay_type,
+                           learning_rate_decay_factor=0.5, num_epochs_per_decay=1.0,
+                           end_learning_rate=0.01, batch_size=10)
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        rate = optimization.learning_rate_schedule(options, 100, step)
+        with tf.Session() as session:
+            values = [session.run(rate, {step: s}) for s in (0, 15, 25)]
+    assert values == pytest.approx(expected, rel=1e-6)
+
+
+def test_every_optimizer_builds_and_unknown_names_are_listed():
+    with tf.Graph().as_default():
+        for name in optimization.OPTIMIZERS:
+            options = dataclasses.replace(TrainOptions(), optimizer=name)
+            assert isinstance(optimization.make_optimizer(options, 0.1), tf.train.Optimizer)
+        with pytest.raises(ValueError, match='valid optimizers: adadelta, adagrad, adam'):
+            optimization.make_optimizer(TrainOptions(optimizer='lamb'), 0.1)
+        with pytest.raises(ValueError, match='valid types: exponential, fixed, polynomial'):
+            optimization.learning_rate_schedule(
+                TrainOptions(learning_rate_decay_type='step'), 100, tf.constant(0))
