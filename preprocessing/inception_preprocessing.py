@@ -94,10 +94,11 @@ def preprocess_for_train(image, height, width, bbox, fast_mode=True, scope=None,
             tf.summary.image('cropped_resized_image', tf.expand_dims(distorted_image, 0))
 
         distorted_image = tf.image.random_flip_left_right(distorted_image)
+        # As in TF-Slim, fast_mode keeps to the first colour ordering.
         distorted_image = apply_with_random_selector(
             distorted_image,
             lambda x, ordering: distort_color(x, ordering, fast_mode),
-            num_cases=2 if fast_mode else 4)
+            num_cases=1 if fast_mode else 4)
         if add_image_summaries:
             tf.summary.image('final_distorted_image', tf.expand_dims(distorted_image, 0))
 

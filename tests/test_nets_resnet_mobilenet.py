@@ -1,11 +1,19 @@
 """Tests of nets.resnet_v1, nets.resnet_v2, nets.resnet_utils and nets.mobilenet_v1.
 
-Building a deep ResNet graph takes seconds, so each network is built once at its
-default settings (`_default_build`, cached) and most static checks read that
-build; sessions only run on 64x64 inputs or on tiny hand-made ResNets.
+Building a deep ResNet graph takes seconds (mostly variable creation, all of it
+single-threaded Python), so each network is built once (`_network`) and the
+tests read facts from that build. The nine networks outside SMALLEST are built
+by two child processes, which keeps both cores busy while this process builds
+SMALLEST; those three also get reuse towers in the same graph, which cost no new
+variables. Sessions only run on 64x64 and 96x96 inputs or on tiny hand-made
+ResNets.
 """
 
 import functools
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -51,7 +59,7 @@ PARAMETER_COUNTS = {
 
 RESNETS = [name for name in NETWORKS if name.startswith('resnet')]
 MOBILENETS = [name for name in NETWORKS if name.startswith('mobilenet')]
-# The cheapest network of each family, for tests that need extra builds.
+# The cheapest network of each family: built in this process, with reuse towers.
 SMALLEST = ['resnet_v1_50', 'resnet_v2_50', 'mobilenet_v1']
 
 MOBILENET_DEPTH_MULTIPLIERS = {
@@ -82,12 +90,82 @@ def _parameter_count(variables):
     return sum(int(np.prod(v.shape.as_list())) for v in variables)
 
 
-@functools.lru_cache(maxsize=None)
-def _default_build(name):
-    """Static facts of `name` built with default arguments on a [2, 224, 224, 3] input."""
+def _add_towers(name, inputs):
+    """Adds reuse towers of `name` to the default graph and runs the small ones.
+
+    inputs is the [2, 224, 224, 3] placeholder of the default build, whose
+    variables every tower reuses. Towers:
+      train_64: default arguments on a [2, 64, 64, 3] input, run with its own
+        update ops;
+      eval_64: is_training=False on that input, run;
+      eval_224: is_training=False on `inputs`, static shapes only;
+      any_size: is_training=False on a [None, None, None, 3] input, static
+        shapes only;
+      features: is_training=False, no logits, global pooling, on that input,
+        run at 64x64 and 96x96;
+      atrous_224 (ResNets): is_training=False, no logits or pooling,
+        output_stride=16, on `inputs`, static shapes only.
+    Returns a dict of static shapes, fetched values and graph bookkeeping.
+    """
+    network_fn, arg_scope_fn, num_classes = NETWORKS[name]
+    graph = tf.get_default_graph()
+    variable_count = len(tf.global_variables())
+    update_count = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
+    small = tf.placeholder(tf.float32, [2, 64, 64, 3])
+    any_size = tf.placeholder(tf.float32, [None, None, None, 3])
+    towers = {}
+    with slim.arg_scope(arg_scope_fn()):
+        towers['train_64'] = network_fn(small, num_classes=num_classes, reuse=True)
+        train_update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)[update_count:]
+        towers['eval_64'] = network_fn(small, num_classes=num_classes, is_training=False,
+                                       reuse=True)
+        towers['eval_224'] = network_fn(inputs, num_classes=num_classes, is_training=False,
+                                        reuse=True)
+        towers['any_size'] = network_fn(any_size, num_classes=num_classes, is_training=False,
+                                        reuse=True)
+        towers['features'] = network_fn(any_size, num_classes=None, is_training=False,
+                                        global_pool=True, reuse=True)
+        if name.startswith('resnet'):
+            op_count = len(graph.get_operations())
+            towers['atrous_224'] = network_fn(inputs, num_classes=None, is_training=False,
+                                              global_pool=False, output_stride=16, reuse=True)
+            # Dilated convolutions are built as SpaceToBatchND + Conv2D + BatchToSpaceND.
+            dilated_blocks = {op.name.split('/')[1] for op in graph.get_operations()[op_count:]
+                              if op.type == 'SpaceToBatchND'}
+    record = {
+        'static': {key: net.shape.as_list() for key, (net, _) in towers.items()},
+        'static_end_points': {key: _shapes(end_points)
+                              for key, (_, end_points) in towers.items()},
+        'new_variables': len(tf.global_variables()) - variable_count,
+        'new_update_ops': len(train_update_ops),
+        'all_new_update_ops': len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)) - update_count,
+    }
+    if name.startswith('resnet'):
+        record['dilated_blocks'] = dilated_blocks
+    moving_means = [v for v in tf.global_variables() if v.op.name.endswith('/moving_mean')]
+    images = np.random.RandomState(0).uniform(-1, 1, [2, 64, 64, 3]).astype(np.float32)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        record['eval_64'] = sess.run(towers['eval_64'][1], {small: images})
+        record['train_64'], _ = sess.run([towers['train_64'][1], train_update_ops],
+                                         {small: images})
+        record['moving_means'] = sess.run(moving_means)
+        record['feature_shapes'] = [
+            sess.run(towers['features'][0],
+                     {any_size: np.zeros([2, size, size, 3], np.float32)}).shape
+            for size in (64, 96)]
+    return record
+
+
+def _network_facts(name, with_towers=False):
+    """`name` built with default arguments on a [2, 224, 224, 3] input, in its own graph.
+
+    Returns a dict of static facts; with_towers adds 'towers', the result of
+    `_add_towers` on the same graph.
+    """
     with tf.Graph().as_default():
-        _, net, end_points = _build(name, [2, 224, 224, 3])
-        return {
+        inputs, net, end_points = _build(name, [2, 224, 224, 3])
+        record = {
             'net': net.shape.as_list(),
             'end_points': _shapes(end_points),
             'variables': {v.op.name: v.shape.as_list() for v in tf.global_variables()},
@@ -95,6 +173,65 @@ def _default_build(name):
             'update_ops': len(tf.get_collection(tf.GraphKeys.UPDATE_OPS)),
             'regularization_losses': len(tf.losses.get_regularization_losses()),
         }
+        if with_towers:
+            record['towers'] = _add_towers(name, inputs)
+        return record
+
+
+# Deepest first, dealt alternately to the two children so they finish together.
+BUILT_BY_CHILDREN = sorted((name for name in NETWORKS if name not in SMALLEST),
+                           key=PARAMETER_COUNTS.get, reverse=True)
+_children = []
+
+
+def _start_children():
+    """Runs this file as a script in two processes, each on half of BUILT_BY_CHILDREN.
+
+    A script run by path works whatever pytest's import mode; the repository
+    root goes on its PYTHONPATH for `nets`.
+    """
+    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    python_path = os.pathsep.join(filter(None, [repo_root, os.environ.get('PYTHONPATH')]))
+    env = dict(os.environ, PYTHONPATH=python_path)
+    for names in (BUILT_BY_CHILDREN[0::2], BUILT_BY_CHILDREN[1::2]):
+        _children.append(subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), *names],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
+
+
+@functools.cache
+def _facts_from_children():
+    """Waits for the children; returns {name: facts} for BUILT_BY_CHILDREN."""
+    facts = {}
+    for child in _children:
+        stdout, stderr = child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError('Building in a child process failed:\n' + stderr[-3000:])
+        # TensorFlow may print before the facts, which are the last line.
+        facts.update(json.loads(stdout.splitlines()[-1]))
+    return facts
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _stop_children():
+    yield
+    for child in _children:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+
+
+@functools.cache
+def _network(name):
+    """Facts of `name` (see `_network_facts`), with towers for SMALLEST networks.
+
+    The first call starts the children, so they build while this process works.
+    """
+    if not _children:
+        _start_children()
+    if name in SMALLEST:
+        return _network_facts(name, with_towers=True)
+    return _facts_from_children()[name]
 
 
 def _resnet_end_point_shapes(name, num_classes, batch, size):
@@ -130,18 +267,17 @@ def _mobilenet_end_point_shapes(depth_multiplier, num_classes, batch, size):
 
 
 def _tiny_blocks(block_fn):
-    """Four blocks of two units, base depths 1..8, strides 2, 2, 2, 1: nominal stride 8."""
-    return [block_fn('block%d' % (i + 1), base_depth=2 ** i, num_units=2,
-                     stride=2 if i < 3 else 1) for i in range(4)]
+    """Three blocks of output depths 4, 8, 16 and strides 2, 2, 1: nominal stride 4.
+
+    block1 has a projection shortcut then a strided identity one; block2 has a
+    single, strided projection unit.
+    """
+    return [block_fn('block1', base_depth=1, num_units=2, stride=2),
+            block_fn('block2', base_depth=2, num_units=1, stride=2),
+            block_fn('block3', base_depth=4, num_units=1, stride=1)]
 
 
-# -- Static checks on the default builds --------------------------------------------
-
-
-@pytest.mark.parametrize('name', list(NETWORKS))
-def test_trainable_parameter_count_matches_checkpoint(name):
-    assert _default_build(name)['trainable_parameters'] == PARAMETER_COUNTS[name]
-    assert NETWORKS[name][0].default_image_size == 224
+# -- The smallest network of each family ---------------------------------------------
 
 
 @pytest.mark.parametrize('name, expected', [
@@ -183,7 +319,7 @@ def test_trainable_parameter_count_matches_checkpoint(name):
     }),
 ])
 def test_checkpoint_variable_names_and_shapes(name, expected):
-    variables = _default_build(name)['variables']
+    variables = _network(name)['variables']
     assert {key: variables.get(key) for key in expected} == expected
 
 
@@ -199,33 +335,8 @@ def test_checkpoint_variable_names_and_shapes(name, expected):
                       'MobilenetV1/Conv2d_1_depthwise/pointwise_weights']),
 ])
 def test_no_variables_beyond_the_checkpoint_layout(name, absent):
-    variables = _default_build(name)['variables']
+    variables = _network(name)['variables']
     assert [key for key in absent if key in variables] == []
-
-
-@pytest.mark.parametrize('name', RESNETS)
-def test_resnet_end_points_in_training_mode_at_224(name):
-    build = _default_build(name)
-    num_classes = NETWORKS[name][2]
-    assert build['net'] == [2, num_classes]
-    expected = _resnet_end_point_shapes(name, num_classes, batch=2, size=224)
-    assert {key: build['end_points'].get(key) for key in expected} == expected
-
-
-@pytest.mark.parametrize('name', MOBILENETS)
-def test_mobilenet_end_points_in_training_mode_at_224(name):
-    build = _default_build(name)
-    assert build['net'] == [2, 1001]
-    expected = _mobilenet_end_point_shapes(MOBILENET_DEPTH_MULTIPLIERS[name], 1001, 2, 224)
-    assert build['end_points'] == expected
-
-
-@pytest.mark.parametrize('name', list(NETWORKS))
-def test_batch_norm_updates_land_in_update_ops_when_training(name):
-    build = _default_build(name)
-    batch_norms = [key for key in build['variables'] if key.endswith('/moving_mean')]
-    # Each batch norm updates its moving mean and its moving variance.
-    assert build['update_ops'] == 2 * len(batch_norms) > 0
 
 
 @pytest.mark.parametrize('name, regularized', [
@@ -236,97 +347,68 @@ def test_batch_norm_updates_land_in_update_ops_when_training(name):
     ('mobilenet_v1', 1 + 13 + 1),
 ])
 def test_weight_decay_covers_the_expected_layers(name, regularized):
-    assert _default_build(name)['regularization_losses'] == regularized
-
-
-# -- Extra builds ------------------------------------------------------------------
+    assert _network(name)['regularization_losses'] == regularized
 
 
 @pytest.mark.parametrize('name', SMALLEST)
-def test_evaluation_mode_at_224_has_same_shapes_and_no_updates(name):
-    with tf.Graph().as_default():
-        _, net, end_points = _build(name, [2, 224, 224, 3], is_training=False)
-        assert net.shape.as_list() == _default_build(name)['net']
-        assert _shapes(end_points) == _default_build(name)['end_points']
-        assert tf.get_collection(tf.GraphKeys.UPDATE_OPS) == []
-
-
-@pytest.mark.parametrize('name', SMALLEST)
-def test_runs_on_small_input_in_both_modes_with_shared_weights(name):
+def test_end_points_at_64_in_training_and_evaluation(name):
+    towers = _network(name)['towers']
     num_classes = NETWORKS[name][2]
-    with tf.Graph().as_default():
-        inputs, train_logits, train_end_points = _build(name, [2, 64, 64, 3])
-        variables = tf.global_variables()
-        with slim.arg_scope(NETWORKS[name][1]()):
-            eval_logits, eval_end_points = NETWORKS[name][0](
-                inputs, num_classes=num_classes, is_training=False, reuse=True)
-        # The evaluation tower reuses every variable and adds no updates.
-        assert tf.global_variables() == variables
-        update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
-        moving_means = [v for v in variables if v.op.name.endswith('/moving_mean')]
-        assert len(update_ops) == 2 * len(moving_means)
-
-        images = np.random.RandomState(0).uniform(-1, 1, [2, 64, 64, 3]).astype(np.float32)
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            eval_values = sess.run(eval_end_points, {inputs: images})
-            train_values, _ = sess.run([train_end_points, update_ops], {inputs: images})
-            means_after = sess.run(moving_means)
-
     if name.startswith('resnet'):
         expected = _resnet_end_point_shapes(name, num_classes, batch=2, size=64)
         logits_key, predictions_key = name + '/spatial_squeeze', 'predictions'
     else:
+        # The 2x2 last feature map gets a 2x2 pool rather than the 7x7 one.
         expected = _mobilenet_end_point_shapes(1.0, num_classes, batch=2, size=64)
         logits_key, predictions_key = 'Logits', 'Predictions'
-    assert train_logits.shape.as_list() == eval_logits.shape.as_list() == [2, num_classes]
-    for values in (train_values, eval_values):
+    for tower in ('train_64', 'eval_64'):
+        assert towers['static'][tower] == [2, num_classes]
+        values = towers[tower]
         assert {key: list(values[key].shape) for key in expected} == expected
         assert all(np.all(np.isfinite(value)) for value in values.values())
         np.testing.assert_allclose(values[predictions_key].sum(axis=1), [1, 1], rtol=1e-5)
-    # Training normalises with batch statistics, evaluation with the moving
-    # averages, and running the update ops moved those averages off their zeros.
-    assert not np.allclose(train_values[logits_key], eval_values[logits_key])
-    assert any(np.any(mean != 0) for mean in means_after)
+    # Training normalises with batch statistics, evaluation with moving averages.
+    assert not np.allclose(towers['train_64'][logits_key], towers['eval_64'][logits_key])
 
 
-@pytest.mark.parametrize('name, kwargs, features', [
-    ('resnet_v1_50', {'num_classes': None}, 2048),
-    ('resnet_v2_50', {'num_classes': 0}, 2048),
-    ('mobilenet_v1', {'num_classes': 0, 'global_pool': True}, 1024),
+@pytest.mark.parametrize('name', SMALLEST)
+def test_end_points_at_224_in_evaluation_match_training(name):
+    network = _network(name)
+    assert network['towers']['static']['eval_224'] == network['net']
+    assert network['towers']['static_end_points']['eval_224'] == network['end_points']
+
+
+@pytest.mark.parametrize('name', SMALLEST)
+def test_reuse_shares_variables_and_only_training_updates(name):
+    towers = _network(name)['towers']
+    assert towers['new_variables'] == 0
+    # The second training tower updates the same moving averages; the
+    # evaluation towers add no updates.
+    assert towers['new_update_ops'] == towers['all_new_update_ops'] == _network(name)['update_ops']
+    # Running the update ops moved the moving means off their initial zeros.
+    assert any(np.any(mean != 0) for mean in towers['moving_means'])
+
+
+@pytest.mark.parametrize('name, depth', [
+    ('resnet_v1_50', 2048), ('resnet_v2_50', 2048), ('mobilenet_v1', 1024),
 ])
-def test_features_without_classes_on_unknown_input_size(name, kwargs, features):
-    with tf.Graph().as_default():
-        inputs, net, _ = _build(name, [None, None, None, 3], is_training=False, **kwargs)
-        assert net.shape.as_list() == [None, 1, 1, features]
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            for size in (64, 96):
-                images = np.zeros([2, size, size, 3], np.float32)
-                assert sess.run(net, {inputs: images}).shape == (2, 1, 1, features)
-
-
-def test_mobilenet_with_logits_builds_on_unknown_input_size():
-    with tf.Graph().as_default():
-        _, logits, end_points = _build('mobilenet_v1', [None, None, None, 3])
-        assert logits.shape.as_list() == [None, 1001]
-        assert end_points['AvgPool_1a'].shape.as_list() == [None, None, None, 1024]
+def test_unknown_input_size_builds_and_features_without_classes(name, depth):
+    towers = _network(name)['towers']
+    assert towers['static']['any_size'] == [None, NETWORKS[name][2]]
+    assert towers['static']['features'] == [None, 1, 1, depth]
+    assert towers['feature_shapes'] == [(2, 1, 1, depth)] * 2
 
 
 @pytest.mark.parametrize('name', ['resnet_v1_50', 'resnet_v2_50'])
-def test_resnet_output_stride_16_uses_atrous_last_block(name):
-    with tf.Graph().as_default() as graph:
-        _, net, end_points = _build(name, [2, 224, 224, 3], num_classes=None,
-                                    global_pool=False, output_stride=16)
-        assert net.shape.as_list() == [2, 14, 14, 2048]
-        assert {block: end_points[name + '/' + block].shape.as_list()[1:3]
-                for block in ('block1', 'block2', 'block3', 'block4')} == {
-            'block1': [28, 28], 'block2': [14, 14], 'block3': [14, 14], 'block4': [14, 14]}
-        # Dilated convolutions are built as SpaceToBatchND + Conv2D; only block4
-        # follows a stride that was turned into a rate.
-        dilated = {op.name.split('/')[1] for op in graph.get_operations()
-                   if op.type == 'SpaceToBatchND'}
-        assert dilated == {'block4'}
+def test_resnet_output_stride_16_makes_the_last_block_atrous(name):
+    towers = _network(name)['towers']
+    assert towers['static']['atrous_224'] == [2, 14, 14, 2048]
+    end_points = towers['static_end_points']['atrous_224']
+    assert {block: end_points[name + '/' + block][1:3]
+            for block in ('block1', 'block2', 'block3', 'block4')} == {
+        'block1': [28, 28], 'block2': [14, 14], 'block3': [14, 14], 'block4': [14, 14]}
+    # Only block4 follows the stride that was turned into a rate.
+    assert towers['dilated_blocks'] == {'block4'}
 
 
 def test_resnet_v1_depth_multiplier_and_min_base_depth():
@@ -339,7 +421,7 @@ def test_resnet_v1_depth_multiplier_and_min_base_depth():
         assert net.shape.as_list() == [2, 1, 1, 256]
 
 
-# -- Tiny ResNets: atrous equivalence, errors, reuse ---------------------------------
+# -- Tiny ResNets: atrous equivalence, strides, errors --------------------------------
 
 
 @pytest.mark.parametrize('resnet, block_fn', [
@@ -348,27 +430,26 @@ def test_resnet_v1_depth_multiplier_and_min_base_depth():
 ])
 def test_atrous_output_equals_subsampled_dense_output(resnet, block_fn):
     blocks = _tiny_blocks(block_fn)
-    images = np.random.RandomState(1).normal(size=[2, 19, 19, 3]).astype(np.float32)
+    rng = np.random.RandomState(1)
     with tf.Graph().as_default():
-        inputs = tf.constant(images)
+        inputs = tf.constant(rng.normal(size=[2, 19, 19, 3]).astype(np.float32))
         with slim.arg_scope(resnet_utils.resnet_arg_scope()):
             dense, _ = resnet(inputs, blocks, is_training=False, global_pool=False,
                               include_root_block=False, scope='tiny')
             atrous = {}
-            for output_stride in (1, 2, 4, 8):
+            for output_stride in (1, 2, 4):
                 net, _ = resnet(inputs, blocks, is_training=False, global_pool=False,
                                 output_stride=output_stride, include_root_block=False,
                                 reuse=True, scope='tiny')
-                atrous[output_stride] = resnet_utils.subsample(net, 8 // output_stride)
+                atrous[output_stride] = resnet_utils.subsample(net, 4 // output_stride)
+            # Random moving statistics make batch norm more than an identity.
+            randomize = [v.assign(rng.uniform(0.5, 1.5, v.shape.as_list()))
+                         for v in tf.global_variables() if 'moving_' in v.op.name]
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
-            # Random moving statistics make batch norm more than an identity.
-            for variable in tf.global_variables():
-                if 'moving_' in variable.op.name:
-                    shape = variable.shape.as_list()
-                    sess.run(variable.assign(np.random.uniform(0.5, 1.5, shape)))
+            sess.run(randomize)
             dense_value, atrous_values = sess.run([dense, atrous])
-    assert dense_value.shape == (2, 3, 3, 32)
+    assert dense_value.shape == (2, 5, 5, 16)
     for output_stride, value in atrous_values.items():
         np.testing.assert_allclose(value, dense_value, rtol=1e-4, atol=1e-4,
                                    err_msg='output_stride=%d' % output_stride)
@@ -380,17 +461,19 @@ def test_store_non_strided_activations_keeps_block_resolution():
         inputs = tf.zeros([2, 32, 32, 3])
         with slim.arg_scope(resnet_utils.resnet_arg_scope()):
             plain, plain_end_points = resnet_v1.resnet_v1(
-                inputs, blocks, global_pool=False, include_root_block=False, scope='plain')
+                inputs, blocks, global_pool=False, include_root_block=False, scope='tiny')
             stored, stored_end_points = resnet_v1.resnet_v1(
                 inputs, blocks, global_pool=False, include_root_block=False,
-                store_non_strided_activations=True, scope='stored')
-    assert plain.shape.as_list() == stored.shape.as_list() == [2, 4, 4, 32]
-    assert plain_end_points['plain/block1'].shape.as_list() == [2, 16, 16, 4]
-    assert stored_end_points['stored/block1'].shape.as_list() == [2, 32, 32, 4]
-    assert stored_end_points['stored/block3'].shape.as_list() == [2, 8, 8, 16]
+                store_non_strided_activations=True, reuse=True, scope='tiny')
+    assert plain.shape.as_list() == stored.shape.as_list() == [2, 8, 8, 16]
+    assert [plain_end_points['tiny/block%d' % i].shape.as_list()[1] for i in (1, 2, 3)] == [
+        16, 8, 8]
+    # The stride moves past each block's end point.
+    assert [stored_end_points['tiny/block%d' % i].shape.as_list()[1] for i in (1, 2, 3)] == [
+        32, 16, 8]
 
 
-@pytest.mark.parametrize('output_stride', [3, 32])
+@pytest.mark.parametrize('output_stride', [3, 8])
 def test_unreachable_output_stride_raises(output_stride):
     with tf.Graph().as_default():
         with pytest.raises(ValueError):
@@ -403,23 +486,6 @@ def test_root_block_needs_output_stride_multiple_of_4():
         with pytest.raises(ValueError, match='multiple of 4'):
             resnet_v2.resnet_v2(tf.zeros([1, 32, 32, 3]), _tiny_blocks(resnet_v2.resnet_v2_block),
                                 output_stride=6)
-
-
-@pytest.mark.parametrize('resnet, block_fn', [
-    (resnet_v1.resnet_v1, resnet_v1.resnet_v1_block),
-    (resnet_v2.resnet_v2, resnet_v2.resnet_v2_block),
-])
-def test_resnet_reuse_shares_variables(resnet, block_fn):
-    blocks = _tiny_blocks(block_fn)
-    with tf.Graph().as_default():
-        inputs = tf.zeros([2, 32, 32, 3])
-        with slim.arg_scope(resnet_utils.resnet_arg_scope()):
-            resnet(inputs, blocks, num_classes=10, scope='tiny')
-            variables = tf.global_variables()
-            resnet(inputs, blocks, num_classes=10, reuse=True, scope='tiny')
-            assert tf.global_variables() == variables
-            with pytest.raises(ValueError, match='already exists'):
-                resnet(inputs, blocks, num_classes=10, scope='tiny')
 
 
 def test_bounded_activations_stay_within_six():
@@ -512,3 +578,42 @@ def test_mobilenet_rejects_inputs_not_of_rank_4():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match='rank'):
             mobilenet_v1.mobilenet_v1(tf.placeholder(tf.float32, [224, 224, 3]))
+
+
+# -- All twelve networks (last, so the children build while the tests above run) ---
+
+
+@pytest.mark.parametrize('name', list(NETWORKS))
+def test_trainable_parameter_count_matches_checkpoint(name):
+    assert _network(name)['trainable_parameters'] == PARAMETER_COUNTS[name]
+    assert NETWORKS[name][0].default_image_size == 224
+
+
+@pytest.mark.parametrize('name', RESNETS)
+def test_resnet_end_points_in_training_mode_at_224(name):
+    build = _network(name)
+    num_classes = NETWORKS[name][2]
+    assert build['net'] == [2, num_classes]
+    expected = _resnet_end_point_shapes(name, num_classes, batch=2, size=224)
+    assert {key: build['end_points'].get(key) for key in expected} == expected
+
+
+@pytest.mark.parametrize('name', MOBILENETS)
+def test_mobilenet_end_points_in_training_mode_at_224(name):
+    build = _network(name)
+    assert build['net'] == [2, 1001]
+    expected = _mobilenet_end_point_shapes(MOBILENET_DEPTH_MULTIPLIERS[name], 1001, 2, 224)
+    assert build['end_points'] == expected
+
+
+@pytest.mark.parametrize('name', list(NETWORKS))
+def test_batch_norm_updates_land_in_update_ops_when_training(name):
+    build = _network(name)
+    batch_norms = [key for key in build['variables'] if key.endswith('/moving_mean')]
+    # Each batch norm updates its moving mean and its moving variance.
+    assert build['update_ops'] == 2 * len(batch_norms) > 0
+
+
+if __name__ == '__main__':
+    # Child mode (see `_start_children`): print the facts of the named networks.
+    print(json.dumps({name: _network_facts(name) for name in sys.argv[1:]}))
