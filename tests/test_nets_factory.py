@@ -23,7 +23,8 @@ def test_every_network_has_an_arg_scope_and_a_preprocessing(name):
 
 
 def test_unknown_network_lists_valid_names():
-    with pytest.raises(ValueError, match=r"Unknown network 'vgg_17'; valid names: cifarnet, "):
+    with pytest.raises(ValueError,
+                       match=r"Unknown network 'vgg_17'; valid names: alexnet_v2, cifarnet, "):
         nets_factory.get_network_fn('vgg_17', num_classes=10)
 
 
@@ -51,3 +52,23 @@ def test_is_training_switches_dropout(is_training):
     assert first.shape == (4, 10)
     # Dropout draws a new mask per run in training only.
     assert np.array_equal(first, second) != is_training
+
+
+# The smallest input each network takes; VGG, AlexNet and OverFeat end in VALID
+# fully-connected convolutions and MobileNet V3 Large/Small in a fixed 7x7 pooling.
+SMALL_SIZES = {'lenet': 28, 'cifarnet': 32, 'nasnet_cifar': 32, 'vgg_a': 224, 'vgg_16': 224,
+               'vgg_19': 224, 'alexnet_v2': 224, 'overfeat': 231, 'mobilenet_v3_small': 224,
+               'mobilenet_v3_large': 224}
+
+
+@pytest.mark.parametrize('name', sorted(nets_factory.networks_map))
+def test_every_network_classifies_a_small_image_through_the_factory(name):
+    size = SMALL_SIZES.get(name, 96)
+    with tf.Graph().as_default():
+        network_fn = nets_factory.get_network_fn(name, num_classes=7, weight_decay=0.001)
+        logits, end_points = network_fn(tf.random.uniform([1, size, size, 3]))
+        assert logits.shape.as_list() == [1, 7]
+        assert tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            assert np.all(np.isfinite(session.run(logits)))

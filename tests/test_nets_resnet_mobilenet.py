@@ -2,18 +2,12 @@
 
 Building a deep ResNet graph takes seconds (mostly variable creation, all of it
 single-threaded Python), so each network is built once (`_network`) and the
-tests read facts from that build. The nine networks outside SMALLEST are built
-by two child processes, which keeps both cores busy while this process builds
-SMALLEST; those three also get reuse towers in the same graph, which cost no new
-variables. Sessions only run on 64x64 and 96x96 inputs or on tiny hand-made
-ResNets.
+tests read facts from that build; the SMALLEST networks also get reuse towers in
+the same graph, which cost no new variables. Sessions only run on 64x64 and 96x96 inputs
+or on tiny hand-made ResNets.
 """
 
 import functools
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -178,60 +172,10 @@ def _network_facts(name, with_towers=False):
         return record
 
 
-# Deepest first, dealt alternately to the two children so they finish together.
-BUILT_BY_CHILDREN = sorted((name for name in NETWORKS if name not in SMALLEST),
-                           key=PARAMETER_COUNTS.get, reverse=True)
-_children = []
-
-
-def _start_children():
-    """Runs this file as a script in two processes, each on half of BUILT_BY_CHILDREN.
-
-    A script run by path works whatever pytest's import mode; the repository
-    root goes on its PYTHONPATH for `nets`.
-    """
-    repo_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    python_path = os.pathsep.join(filter(None, [repo_root, os.environ.get('PYTHONPATH')]))
-    env = dict(os.environ, PYTHONPATH=python_path)
-    for names in (BUILT_BY_CHILDREN[0::2], BUILT_BY_CHILDREN[1::2]):
-        _children.append(subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), *names],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True))
-
-
-@functools.cache
-def _facts_from_children():
-    """Waits for the children; returns {name: facts} for BUILT_BY_CHILDREN."""
-    facts = {}
-    for child in _children:
-        stdout, stderr = child.communicate()
-        if child.returncode != 0:
-            raise RuntimeError('Building in a child process failed:\n' + stderr[-3000:])
-        # TensorFlow may print before the facts, which are the last line.
-        facts.update(json.loads(stdout.splitlines()[-1]))
-    return facts
-
-
-@pytest.fixture(scope='module', autouse=True)
-def _stop_children():
-    yield
-    for child in _children:
-        if child.poll() is None:
-            child.kill()
-            child.communicate()
-
-
 @functools.cache
 def _network(name):
-    """Facts of `name` (see `_network_facts`), with towers for SMALLEST networks.
-
-    The first call starts the children, so they build while this process works.
-    """
-    if not _children:
-        _start_children()
-    if name in SMALLEST:
-        return _network_facts(name, with_towers=True)
-    return _facts_from_children()[name]
+    """Facts of `name` (see `_network_facts`), with towers for SMALLEST networks."""
+    return _network_facts(name, with_towers=name in SMALLEST)
 
 
 def _resnet_end_point_shapes(name, num_classes, batch, size):
@@ -580,7 +524,7 @@ def test_mobilenet_rejects_inputs_not_of_rank_4():
             mobilenet_v1.mobilenet_v1(tf.placeholder(tf.float32, [224, 224, 3]))
 
 
-# -- All twelve networks (last, so the children build while the tests above run) ---
+# -- All twelve networks (last, so the child builds while the tests above run) -----
 
 
 @pytest.mark.parametrize('name', list(NETWORKS))
@@ -613,7 +557,3 @@ def test_batch_norm_updates_land_in_update_ops_when_training(name):
     # Each batch norm updates its moving mean and its moving variance.
     assert build['update_ops'] == 2 * len(batch_norms) > 0
 
-
-if __name__ == '__main__':
-    # Child mode (see `_start_children`): print the facts of the named networks.
-    print(json.dumps({name: _network_facts(name) for name in sys.argv[1:]}))

@@ -51,7 +51,7 @@ def test_unknown_model_name_lists_valid_names(tmp_path):
                   '--dataset_name=digits', '--dataset_dir=' + str(tmp_path),
                   '--train_dir=' + str(tmp_path / 'train'), cwd=tmp_path)
     assert result.returncode != 0
-    assert "Unknown network 'inception_v9'; valid names: cifarnet, inception_v3" in result.stderr
+    assert "Unknown network 'inception_v9'; valid names: alexnet_v2, cifarnet, " in result.stderr
 
 
 def test_eval_without_a_checkpoint_says_what_it_found(tmp_path):
