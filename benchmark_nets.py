@@ -19,7 +19,8 @@ flags.DEFINE_integer('num_batches', 100, 'Timed batches, after the burn-in batch
 flags.DEFINE_integer('burn_in', 10, 'Untimed batches run first.')
 flags.DEFINE_enum('mode', 'forward', network_timing.MODES, 'What to time.')
 flags.DEFINE_integer('image_size', None, 'Input side (default: the network\'s).')
-flags.DEFINE_integer('num_classes', 1001, 'Outputs of the classification layer.')
+flags.DEFINE_integer('num_classes', None,
+                     'Outputs of the classification layer (default: the published checkpoint\'s).')
 
 
 def main(_):

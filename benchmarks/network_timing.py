@@ -66,13 +66,25 @@ def _timed_runs(session, op, num_batches, burn_in):
     return mean, std
 
 
+def published_num_classes(model_name):
+    """The class count of the network's published checkpoint (10 for the small networks)."""
+    if model_name in ('lenet', 'cifarnet'):
+        return 10
+    if model_name.startswith(('vgg_', 'resnet_v1_', 'alexnet', 'overfeat')):
+        return 1000
+    return 1001
+
+
 def time_network(model_name, batch_size=32, num_batches=100, mode='forward', image_size=None,
-                 num_classes=1001, burn_in=10):
+                 num_classes=None, burn_in=10):
     """Builds the network on random images and times `num_batches` batches after `burn_in`.
+
+    `num_classes` defaults to the published checkpoint's.
 
     Returns:
       A `Timing`.
     """
+    num_classes = num_classes or published_num_classes(model_name)
     if mode not in MODES:
         raise ValueError('Unknown --mode %r; valid modes: %s.' % (mode, ', '.join(MODES)))
     graph = tf.Graph()
@@ -82,11 +94,14 @@ def time_network(model_name, batch_size=32, num_batches=100, mode='forward', ima
         image_size = image_size or network_fn.default_image_size
         images = tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0)
         logits, _ = network_fn(images)
+        # The timed op is a scalar that depends on every result: an op that only groups
+        # results would let Grappler prune the whole computation, and fetching the
+        # results themselves would time their copy out of TensorFlow.
         if mode == 'forward':
-            op = tf.group(logits)
+            op = tf.reduce_sum(logits)
         else:
-            loss = tf.nn.l2_loss(logits)
-            op = tf.group(tf.gradients(loss, tf.trainable_variables()))
+            gradients = tf.gradients(tf.nn.l2_loss(logits), tf.trainable_variables())
+            op = tf.add_n([tf.reduce_sum(g) for g in gradients])
         with tf.Session() as session:
             session.run(tf.global_variables_initializer())
             mean, std = _timed_runs(session, op, num_batches, burn_in)

@@ -13,6 +13,8 @@ Typical use, logits for a 224x224 batch:
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from nets.conv_classifier import conv_classifier, end_point_recorder
+
 
 def alexnet_v2_arg_scope(weight_decay=0.0005):
     """ReLU layers with L2 `weight_decay` on the weights and biases starting at 0.1;
@@ -35,14 +37,10 @@ def alexnet_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5
     Args:
       inputs: [B, H, W, 3]; batch and spatial size may be unknown. The input must
         be at least 195x195 (pool5 at least 5x5 for fc6).
-      num_classes: number of logits; 0 or None returns the fc7 features (or
-        their global pool), [B, 1, 1, 4096] at 224x224, without dropout7.
-      is_training: whether dropout is active.
-      dropout_keep_prob: keep probability of dropout6 and dropout7.
-      spatial_squeeze: squeeze the 1x1 logits map to [B, num_classes]; turn it
-        off to use the network fully convolutionally on larger inputs.
+      num_classes, is_training, dropout_keep_prob, spatial_squeeze, global_pool:
+        see `conv_classifier`; without num_classes the result is the fc7 features,
+        [B, 1, 1, 4096] at 224x224.
       scope: variable scope.
-      global_pool: average fc7 over its whole map (end point 'global_pool').
       reuse: reuse the variables of an earlier build (a second tower); an
         addition to TF-Slim's signature.
 
@@ -53,10 +51,7 @@ def alexnet_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5
     """
     with tf.variable_scope(scope, 'alexnet_v2', [inputs], reuse=reuse) as sc:
         end_points = {}
-
-        def keep(name, net):
-            end_points['%s/%s' % (sc.name, name)] = net
-            return net
+        keep = end_point_recorder(end_points, sc.name)
 
         net = keep('conv1', slim.conv2d(inputs, 64, [11, 11], 4, padding='VALID',
                                         scope='conv1'))  # 54x54 at 224x224
@@ -69,26 +64,11 @@ def alexnet_v2(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5
         net = keep('pool5', slim.max_pool2d(net, [3, 3], 2, scope='pool5'))  # 5x5
 
         # Small classifier weights, and positive biases so its ReLUs start active.
-        with slim.arg_scope([slim.conv2d],
-                            weights_initializer=tf.truncated_normal_initializer(stddev=0.005),
-                            biases_initializer=tf.constant_initializer(0.1)):
-            net = keep('fc6', slim.conv2d(net, 4096, [5, 5], padding='VALID', scope='fc6'))
-            net = slim.dropout(net, dropout_keep_prob, is_training=is_training,
-                               scope='dropout6')
-            net = keep('fc7', slim.conv2d(net, 4096, [1, 1], scope='fc7'))
-            if global_pool:
-                net = tf.reduce_mean(net, [1, 2], keepdims=True, name='global_pool')
-                end_points['global_pool'] = net
-            if not num_classes:
-                return net, end_points
-
-            net = slim.dropout(net, dropout_keep_prob, is_training=is_training,
-                               scope='dropout7')
-            net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
-                              biases_initializer=tf.zeros_initializer(), scope='fc8')
-        if spatial_squeeze:
-            net = tf.squeeze(net, [1, 2], name='fc8/squeezed')
-        return keep('fc8', net), end_points
+        return conv_classifier(net, end_points, sc.name, 4096, [5, 5], num_classes, is_training,
+                               dropout_keep_prob, spatial_squeeze, global_pool,
+                               weights_initializer=tf.truncated_normal_initializer(stddev=0.005),
+                               biases_initializer=tf.constant_initializer(0.1),
+                               logits_biases_initializer=tf.zeros_initializer())
 
 
 alexnet_v2.default_image_size = 224

@@ -14,6 +14,7 @@ the comments are for the default 299 x 299 input.
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from nets import inception_utils
 from nets.inception_resnet_v2 import (
     _classifier,
     _reduction_a,
@@ -22,41 +23,37 @@ from nets.inception_resnet_v2 import (
     _stem,
     inception_resnet_v2_arg_scope,
 )
-from nets.inception_v1 import _build_up_to
-from nets.inception_v4 import _stride_1_same
+from nets.inception_utils import stride_1_same
 
 inception_resnet_v1_arg_scope = inception_resnet_v2_arg_scope
 
 
 def block35(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
     """Inception-ResNet-A: [B, 35, 35, 256] -> [B, 35, 35, 256]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'Block35', [net], reuse=reuse):
-        return _residual_block(net, [
-            [(32, [1, 1], 'Conv2d_1x1')],
-            [(32, [1, 1], 'Conv2d_0a_1x1'), (32, [3, 3], 'Conv2d_0b_3x3')],
-            [(32, [1, 1], 'Conv2d_0a_1x1'), (32, [3, 3], 'Conv2d_0b_3x3'),
-             (32, [3, 3], 'Conv2d_0c_3x3')],
-        ], scale, activation_fn)
+    return _residual_block(net, [
+        [(32, [1, 1], 'Conv2d_1x1')],
+        [(32, [1, 1], 'Conv2d_0a_1x1'), (32, [3, 3], 'Conv2d_0b_3x3')],
+        [(32, [1, 1], 'Conv2d_0a_1x1'), (32, [3, 3], 'Conv2d_0b_3x3'),
+         (32, [3, 3], 'Conv2d_0c_3x3')],
+    ], scale, activation_fn, scope, 'Block35', reuse)
 
 
 def block17(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
     """Inception-ResNet-B: [B, 17, 17, 896] -> [B, 17, 17, 896]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'Block17', [net], reuse=reuse):
-        return _residual_block(net, [
-            [(128, [1, 1], 'Conv2d_1x1')],
-            [(128, [1, 1], 'Conv2d_0a_1x1'), (128, [1, 7], 'Conv2d_0b_1x7'),
-             (128, [7, 1], 'Conv2d_0c_7x1')],
-        ], scale, activation_fn)
+    return _residual_block(net, [
+        [(128, [1, 1], 'Conv2d_1x1')],
+        [(128, [1, 1], 'Conv2d_0a_1x1'), (128, [1, 7], 'Conv2d_0b_1x7'),
+         (128, [7, 1], 'Conv2d_0c_7x1')],
+    ], scale, activation_fn, scope, 'Block17', reuse)
 
 
 def block8(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
     """Inception-ResNet-C: [B, 8, 8, 1792] -> [B, 8, 8, 1792]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'Block8', [net], reuse=reuse):
-        return _residual_block(net, [
-            [(192, [1, 1], 'Conv2d_1x1')],
-            [(192, [1, 1], 'Conv2d_0a_1x1'), (192, [1, 3], 'Conv2d_0b_1x3'),
-             (192, [3, 1], 'Conv2d_0c_3x1')],
-        ], scale, activation_fn)
+    return _residual_block(net, [
+        [(192, [1, 1], 'Conv2d_1x1')],
+        [(192, [1, 1], 'Conv2d_0a_1x1'), (192, [1, 3], 'Conv2d_0b_1x3'),
+         (192, [3, 1], 'Conv2d_0c_3x1')],
+    ], scale, activation_fn, scope, 'Block8', reuse)
 
 
 def _layers(activation_fn):
@@ -104,8 +101,8 @@ def inception_resnet_v1_base(inputs, final_endpoint='Mixed_8b', scope=None,
     Raises:
       ValueError: unknown `final_endpoint`.
     """
-    with _stride_1_same(), tf.variable_scope(scope, 'InceptionResnetV1', [inputs]):
-        return _build_up_to(inputs, _layers(activation_fn), final_endpoint)
+    with stride_1_same(), tf.variable_scope(scope, 'InceptionResnetV1', [inputs]):
+        return inception_utils.build_up_to(inputs, _layers(activation_fn), final_endpoint)
 
 
 def inception_resnet_v1(inputs,

@@ -11,63 +11,58 @@ Spatial sizes in the comments are for the default 299 x 299 input.
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from nets.inception_v1 import _build_up_to
-from nets.inception_v4 import _aux_logits, _global_average, _stride_1_same, _tower
+from nets import inception_utils
+from nets.inception_utils import branches, inception_block, reduction_block, stride_1_same
 
 
-def _residual_block(net, towers, scale, activation_fn):
+def _residual_block(net, towers, scale, activation_fn, scope, default_scope, reuse):
     """Adds scaled Inception branches to `net`: [B, H, W, C] -> [B, H, W, C].
 
     towers: one list of (depth, kernel_size, scope) convolutions per branch
     ('Branch_0', 'Branch_1', ...). Their concatenation is projected back to C
     channels by a biased 1x1 convolution without batch norm or activation.
+    The block is built in variable scope `scope` (`default_scope` if None).
     """
-    branches = []
-    for index, convs in enumerate(towers):
-        with tf.variable_scope(f'Branch_{index}'):
-            branches.append(_tower(net, convs))
-    mixed = tf.concat(branches, 3)
-    up = slim.conv2d(mixed, net.get_shape()[3], [1, 1], normalizer_fn=None, activation_fn=None,
-                     scope='Conv2d_1x1')
-    scaled_up = up * scale
-    if activation_fn == tf.nn.relu6:
-        # Keeps the sum within relu6's range, which quantised inference relies on.
-        scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
-    net += scaled_up
-    if activation_fn:
-        net = activation_fn(net)
-    return net
+    with stride_1_same(), tf.variable_scope(scope, default_scope, [net], reuse=reuse):
+        mixed = tf.concat(branches(net, towers), 3)
+        up = slim.conv2d(mixed, net.get_shape()[3], [1, 1], normalizer_fn=None,
+                         activation_fn=None, scope='Conv2d_1x1')
+        scaled_up = up * scale
+        if activation_fn == tf.nn.relu6:
+            # Keeps the sum within relu6's range, which quantised inference relies on.
+            scaled_up = tf.clip_by_value(scaled_up, -6.0, 6.0)
+        net += scaled_up
+        if activation_fn:
+            net = activation_fn(net)
+        return net
 
 
 def block35(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
     """Inception-ResNet-A: [B, 35, 35, 320] -> [B, 35, 35, 320]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'Block35', [net], reuse=reuse):
-        return _residual_block(net, [
-            [(32, [1, 1], 'Conv2d_1x1')],
-            [(32, [1, 1], 'Conv2d_0a_1x1'), (32, [3, 3], 'Conv2d_0b_3x3')],
-            [(32, [1, 1], 'Conv2d_0a_1x1'), (48, [3, 3], 'Conv2d_0b_3x3'),
-             (64, [3, 3], 'Conv2d_0c_3x3')],
-        ], scale, activation_fn)
+    return _residual_block(net, [
+        [(32, [1, 1], 'Conv2d_1x1')],
+        [(32, [1, 1], 'Conv2d_0a_1x1'), (32, [3, 3], 'Conv2d_0b_3x3')],
+        [(32, [1, 1], 'Conv2d_0a_1x1'), (48, [3, 3], 'Conv2d_0b_3x3'),
+         (64, [3, 3], 'Conv2d_0c_3x3')],
+    ], scale, activation_fn, scope, 'Block35', reuse)
 
 
 def block17(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
     """Inception-ResNet-B: [B, 17, 17, 1088] -> [B, 17, 17, 1088]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'Block17', [net], reuse=reuse):
-        return _residual_block(net, [
-            [(192, [1, 1], 'Conv2d_1x1')],
-            [(128, [1, 1], 'Conv2d_0a_1x1'), (160, [1, 7], 'Conv2d_0b_1x7'),
-             (192, [7, 1], 'Conv2d_0c_7x1')],
-        ], scale, activation_fn)
+    return _residual_block(net, [
+        [(192, [1, 1], 'Conv2d_1x1')],
+        [(128, [1, 1], 'Conv2d_0a_1x1'), (160, [1, 7], 'Conv2d_0b_1x7'),
+         (192, [7, 1], 'Conv2d_0c_7x1')],
+    ], scale, activation_fn, scope, 'Block17', reuse)
 
 
 def block8(net, scale=1.0, activation_fn=tf.nn.relu, scope=None, reuse=None):
     """Inception-ResNet-C: [B, 8, 8, 2080] -> [B, 8, 8, 2080]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'Block8', [net], reuse=reuse):
-        return _residual_block(net, [
-            [(192, [1, 1], 'Conv2d_1x1')],
-            [(192, [1, 1], 'Conv2d_0a_1x1'), (224, [1, 3], 'Conv2d_0b_1x3'),
-             (256, [3, 1], 'Conv2d_0c_3x1')],
-        ], scale, activation_fn)
+    return _residual_block(net, [
+        [(192, [1, 1], 'Conv2d_1x1')],
+        [(192, [1, 1], 'Conv2d_0a_1x1'), (224, [1, 3], 'Conv2d_0b_1x3'),
+         (256, [3, 1], 'Conv2d_0c_3x1')],
+    ], scale, activation_fn, scope, 'Block8', reuse)
 
 
 def _reduction_a(net, filters, stride=2, padding='VALID'):
@@ -77,17 +72,10 @@ def _reduction_a(net, filters, stride=2, padding='VALID'):
     1x1 of k, a 3x3 of l and a strided 3x3 of m; branch 2 max-pools.
     """
     k, l, m, n = filters  # noqa: E741  (the paper's names)
-    with tf.variable_scope('Branch_0'):
-        branch_0 = slim.conv2d(net, n, [3, 3], stride=stride, padding=padding,
-                               scope='Conv2d_1a_3x3')
-    with tf.variable_scope('Branch_1'):
-        branch_1 = _tower(net, [(k, [1, 1], 'Conv2d_0a_1x1'), (l, [3, 3], 'Conv2d_0b_3x3')])
-        branch_1 = slim.conv2d(branch_1, m, [3, 3], stride=stride, padding=padding,
-                               scope='Conv2d_1a_3x3')
-    with tf.variable_scope('Branch_2'):
-        branch_2 = slim.max_pool2d(net, [3, 3], stride=stride, padding=padding,
-                                   scope='MaxPool_1a_3x3')
-    return tf.concat([branch_0, branch_1, branch_2], 3)
+    return reduction_block(net, [
+        ([], n, 'Conv2d_1a_3x3'),
+        ([(k, [1, 1], 'Conv2d_0a_1x1'), (l, [3, 3], 'Conv2d_0b_3x3')], m, 'Conv2d_1a_3x3'),
+    ], stride=stride, padding=padding)
 
 
 def _reduction_b(net, depth_0, depth_1, depths_2, padding='VALID'):
@@ -97,23 +85,12 @@ def _reduction_b(net, depth_0, depth_1, depths_2, padding='VALID'):
     branch 2 is a 1x1 of 256, a 3x3 of depths_2[0] and a stride-2 3x3 of
     depths_2[1]; branch 3 max-pools.
     """
-    with tf.variable_scope('Branch_0'):
-        branch_0 = _tower(net, [(256, [1, 1], 'Conv2d_0a_1x1')])
-        branch_0 = slim.conv2d(branch_0, depth_0, [3, 3], stride=2, padding=padding,
-                               scope='Conv2d_1a_3x3')
-    with tf.variable_scope('Branch_1'):
-        branch_1 = _tower(net, [(256, [1, 1], 'Conv2d_0a_1x1')])
-        branch_1 = slim.conv2d(branch_1, depth_1, [3, 3], stride=2, padding=padding,
-                               scope='Conv2d_1a_3x3')
-    with tf.variable_scope('Branch_2'):
-        branch_2 = _tower(net, [(256, [1, 1], 'Conv2d_0a_1x1'),
-                                (depths_2[0], [3, 3], 'Conv2d_0b_3x3')])
-        branch_2 = slim.conv2d(branch_2, depths_2[1], [3, 3], stride=2, padding=padding,
-                               scope='Conv2d_1a_3x3')
-    with tf.variable_scope('Branch_3'):
-        branch_3 = slim.max_pool2d(net, [3, 3], stride=2, padding=padding,
-                                   scope='MaxPool_1a_3x3')
-    return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
+    reduce_1x1 = (256, [1, 1], 'Conv2d_0a_1x1')
+    return reduction_block(net, [
+        ([reduce_1x1], depth_0, 'Conv2d_1a_3x3'),
+        ([reduce_1x1], depth_1, 'Conv2d_1a_3x3'),
+        ([reduce_1x1, (depths_2[0], [3, 3], 'Conv2d_0b_3x3')], depths_2[1], 'Conv2d_1a_3x3'),
+    ], padding=padding)
 
 
 def _max_pool_layer(padding):
@@ -145,19 +122,12 @@ def _stem(padding):
 def _mixed_5b(net, scope):
     """[B, 35, 35, 192] -> [B, 35, 35, 320]."""
     with tf.variable_scope(scope):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(net, [(96, [1, 1], 'Conv2d_1x1')])
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, [(48, [1, 1], 'Conv2d_0a_1x1'),
-                                    (64, [5, 5], 'Conv2d_0b_5x5')])
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(net, [(64, [1, 1], 'Conv2d_0a_1x1'),
-                                    (96, [3, 3], 'Conv2d_0b_3x3'),
-                                    (96, [3, 3], 'Conv2d_0c_3x3')])
-        with tf.variable_scope('Branch_3'):
-            branch_3 = slim.avg_pool2d(net, [3, 3], scope='AvgPool_0a_3x3')
-            branch_3 = _tower(branch_3, [(64, [1, 1], 'Conv2d_0b_1x1')])
-        return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
+        return inception_block(net, [
+            [(96, [1, 1], 'Conv2d_1x1')],
+            [(48, [1, 1], 'Conv2d_0a_1x1'), (64, [5, 5], 'Conv2d_0b_5x5')],
+            [(64, [1, 1], 'Conv2d_0a_1x1'), (96, [3, 3], 'Conv2d_0b_3x3'),
+             (96, [3, 3], 'Conv2d_0c_3x3')],
+        ], 64)
 
 
 def _layers(padding, use_atrous, activation_fn):
@@ -202,7 +172,7 @@ def _classifier(net, end_points, num_classes, dropout_keep_prob):
     returns the pooled features [B, 1, 1, C] instead.
     """
     with tf.variable_scope('Logits'):
-        net = _global_average(net, scope='AvgPool_1a_8x8')
+        net = inception_utils.global_average(net, scope='AvgPool_1a_8x8')
         end_points['global_pool'] = net
         if not num_classes:
             return net
@@ -252,8 +222,8 @@ def inception_resnet_v2_base(inputs,
             raise ValueError('output_stride=8 is only supported up to the PreAuxLogits end '
                              f'point, not {final_endpoint!r}.')
 
-    with _stride_1_same(), tf.variable_scope(scope, 'InceptionResnetV2', [inputs]):
-        return _build_up_to(inputs, layers, final_endpoint)
+    with stride_1_same(), tf.variable_scope(scope, 'InceptionResnetV2', [inputs]):
+        return inception_utils.build_up_to(inputs, layers, final_endpoint)
 
 
 def inception_resnet_v2(inputs,
@@ -286,11 +256,10 @@ def inception_resnet_v2(inputs,
             net, end_points = inception_resnet_v2_base(inputs, scope=var_scope,
                                                        activation_fn=activation_fn)
             if create_aux_logits and num_classes:
-                with tf.variable_scope('AuxLogits'):
-                    # The average pool is named like a convolution in the checkpoint's graph.
-                    end_points['AuxLogits'] = _aux_logits(
-                        end_points['PreAuxLogits'], num_classes, pool_scope='Conv2d_1a_3x3',
-                        conv_scope='Conv2d_2a_5x5', logits_scope='Logits')
+                # The average pool is named like a convolution in the checkpoint's graph.
+                end_points['AuxLogits'] = inception_utils.aux_logits(
+                    end_points['PreAuxLogits'], num_classes, pool_scope='Conv2d_1a_3x3',
+                    conv_scope='Conv2d_2a_5x5', logits_scope='Logits')
             net = _classifier(net, end_points, num_classes, dropout_keep_prob)
     return net, end_points
 

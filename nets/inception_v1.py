@@ -11,28 +11,8 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import inception_utils
-from nets.inception_v3 import _reduced_kernel_size_for_small_input
 
 inception_v1_arg_scope = inception_utils.inception_arg_scope
-
-
-def _build_up_to(inputs, layers, final_endpoint):
-    """Chains `layers`, (end point, build(net, scope) -> net) pairs, up to `final_endpoint`.
-
-    Shared by the Inception bases. Returns (net, end_points). An unknown end point
-    raises ValueError before any variable is created.
-    """
-    names = [name for name, _ in layers]
-    if final_endpoint not in names:
-        raise ValueError(f'Unknown final endpoint {final_endpoint!r}; expected one of {names}.')
-    end_points = {}
-    net = inputs
-    for name, build in layers:
-        net = build(net, name)
-        end_points[name] = net
-        if name == final_endpoint:
-            break
-    return net, end_points
 
 
 def _inception_module(net, scope, depths, branch_2_scope='Conv2d_0b_3x3'):
@@ -118,8 +98,9 @@ def inception_v1_base(inputs, final_endpoint='Mixed_5c', include_root_block=True
         # overriding the arg scope's variance scaling.
         with slim.arg_scope([slim.conv2d, slim.fully_connected],
                             weights_initializer=tf.truncated_normal_initializer(stddev=0.01)):
-            with slim.arg_scope([slim.conv2d, slim.max_pool2d], stride=1, padding='SAME'):
-                return _build_up_to(inputs, _layers(include_root_block), final_endpoint)
+            with inception_utils.stride_1_same():
+                return inception_utils.build_up_to(inputs, _layers(include_root_block),
+                                                   final_endpoint)
 
 
 def inception_v1(inputs,
@@ -153,25 +134,13 @@ def inception_v1(inputs,
     with tf.variable_scope(scope, 'InceptionV1', [inputs], reuse=reuse) as var_scope:
         with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
             net, end_points = inception_v1_base(inputs, scope=var_scope)
-            with tf.variable_scope('Logits'):
-                if global_pool:
-                    net = tf.reduce_mean(net, [1, 2], keepdims=True, name='global_pool')
-                    end_points['global_pool'] = net
-                else:
-                    # TF-Slim pools a fixed 7 x 7; shrinking it lets inputs below 224 build.
-                    kernel_size = _reduced_kernel_size_for_small_input(net, [7, 7])
-                    net = slim.avg_pool2d(net, kernel_size, stride=1, scope='AvgPool_0a_7x7')
-                    end_points['AvgPool_0a_7x7'] = net
-                if not num_classes:
-                    return net, end_points
-                net = slim.dropout(net, dropout_keep_prob, scope='Dropout_0b')
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
-                                     normalizer_fn=None, scope='Conv2d_0c_1x1')
-                if spatial_squeeze:
-                    logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
-            end_points['Logits'] = logits
-            end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
-    return logits, end_points
+            # Unlike V2 and V3, TF-Slim's V1 strides its pool by 1 and names it after
+            # the fixed 7 x 7 kernel.
+            net = inception_utils.pooled_conv_logits(
+                net, end_points, num_classes, dropout_keep_prob, spatial_squeeze, prediction_fn,
+                global_pool, [7, 7], pool_scope='AvgPool_0a_7x7', pool_end_point='AvgPool_0a_7x7',
+                pool_stride=1, layer_scopes=('Dropout_0b', 'Conv2d_0c_1x1'))
+    return net, end_points
 
 
 inception_v1.default_image_size = 224

@@ -12,10 +12,11 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import inception_utils
-from nets.inception_v1 import _build_up_to
-from nets.inception_v3 import _depth_fn, _reduced_kernel_size_for_small_input, _tower
+from nets.inception_utils import depth_fn, tower
 
 inception_v2_arg_scope = inception_utils.inception_arg_scope
+# TF-Slim's name, kept importable.
+_reduced_kernel_size_for_small_input = inception_utils.reduced_kernel_size_for_small_input
 
 
 def _truncated_normal(stddev):
@@ -39,12 +40,12 @@ def _inception_module(net, scope, depth, concat_axis, depths, pool):
             branch_0 = slim.conv2d(net, depth(depth_0), [1, 1], scope='Conv2d_0a_1x1')
         with tf.variable_scope('Branch_1'):
             branch_1 = _reduce(net, depth, depth_1a)
-            branch_1 = _tower(branch_1, depth, [(depth_1b, [3, 3], 'Conv2d_0b_3x3')])
+            branch_1 = tower(branch_1, [(depth_1b, [3, 3], 'Conv2d_0b_3x3')], depth)
         with tf.variable_scope('Branch_2'):
             # Two 3x3 convolutions where Inception V1 has its (3x3 for) 5x5.
             branch_2 = _reduce(net, depth, depth_2a)
-            branch_2 = _tower(branch_2, depth, [(depth_2b, [3, 3], 'Conv2d_0b_3x3'),
-                                                (depth_2c, [3, 3], 'Conv2d_0c_3x3')])
+            branch_2 = tower(branch_2, [(depth_2b, [3, 3], 'Conv2d_0b_3x3'),
+                                        (depth_2c, [3, 3], 'Conv2d_0c_3x3')], depth)
         with tf.variable_scope('Branch_3'):
             if pool == 'avg':
                 branch_3 = slim.avg_pool2d(net, [3, 3], scope='AvgPool_0a_3x3')
@@ -69,7 +70,7 @@ def _reduction_module(net, scope, depth, concat_axis, depths):
                                    scope='Conv2d_1a_3x3')
         with tf.variable_scope('Branch_1'):
             branch_1 = _reduce(net, depth, depth_1a)
-            branch_1 = _tower(branch_1, depth, [(depth_1b, [3, 3], 'Conv2d_0b_3x3')])
+            branch_1 = tower(branch_1, [(depth_1b, [3, 3], 'Conv2d_0b_3x3')], depth)
             branch_1 = slim.conv2d(branch_1, depth(depth_1c), [3, 3], stride=2,
                                    scope='Conv2d_1a_3x3')
         with tf.variable_scope('Branch_2'):
@@ -162,7 +163,7 @@ def inception_v2_base(inputs,
       ValueError: unknown `final_endpoint` or `data_format`, 'NCHW' with a separable
         convolution, or `depth_multiplier` <= 0.
     """
-    depth = _depth_fn(depth_multiplier, min_depth)
+    depth = depth_fn(depth_multiplier, min_depth)
     if data_format not in ('NHWC', 'NCHW'):
         raise ValueError(f"data_format must be 'NHWC' or 'NCHW', got {data_format!r}.")
     if data_format == 'NCHW' and use_separable_conv:
@@ -172,9 +173,8 @@ def inception_v2_base(inputs,
                      concat_axis=3 if data_format == 'NHWC' else 1)
 
     with tf.variable_scope(scope, 'InceptionV2', [inputs]):
-        with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],
-                            stride=1, padding='SAME', data_format=data_format):
-            return _build_up_to(inputs, layers, final_endpoint)
+        with inception_utils.stride_1_same(data_format=data_format):
+            return inception_utils.build_up_to(inputs, layers, final_endpoint)
 
 
 def inception_v2(inputs,
@@ -216,25 +216,10 @@ def inception_v2(inputs,
             net, end_points = inception_v2_base(inputs, min_depth=min_depth,
                                                 depth_multiplier=depth_multiplier,
                                                 scope=var_scope)
-            with tf.variable_scope('Logits'):
-                if global_pool:
-                    net = tf.reduce_mean(net, [1, 2], keepdims=True, name='global_pool')
-                    end_points['global_pool'] = net
-                else:
-                    kernel_size = _reduced_kernel_size_for_small_input(net, [7, 7])
-                    net = slim.avg_pool2d(net, kernel_size, padding='VALID',
-                                          scope='AvgPool_1a_{}x{}'.format(*kernel_size))
-                    end_points['AvgPool_1a'] = net
-                if not num_classes:
-                    return net, end_points
-                net = slim.dropout(net, keep_prob=dropout_keep_prob, scope='Dropout_1b')
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
-                                     normalizer_fn=None, scope='Conv2d_1c_1x1')
-                if spatial_squeeze:
-                    logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
-            end_points['Logits'] = logits
-            end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
-    return logits, end_points
+            net = inception_utils.pooled_conv_logits(
+                net, end_points, num_classes, dropout_keep_prob, spatial_squeeze, prediction_fn,
+                global_pool, [7, 7], pool_scope='AvgPool_1a_{}x{}', pool_end_point='AvgPool_1a')
+    return net, end_points
 
 
 inception_v2.default_image_size = 224

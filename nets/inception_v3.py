@@ -9,34 +9,12 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import inception_utils
+from nets.inception_utils import (depth_fn, expanded_pair, inception_block, pool_projection,
+                                  reduction_block, tower)
 
 inception_v3_arg_scope = inception_utils.inception_arg_scope
-
-
-def _depth_fn(depth_multiplier, min_depth):
-    """Returns depth(d): d scaled by `depth_multiplier`, never below `min_depth`."""
-    if depth_multiplier <= 0:
-        raise ValueError(f'depth_multiplier must be greater than zero, got {depth_multiplier}.')
-    return lambda d: max(int(d * depth_multiplier), min_depth)
-
-
-def _tower(net, depth, convs):
-    """Stacks stride-1 convolutions given as (depth, kernel_size, scope) triples."""
-    for num_outputs, kernel_size, scope in convs:
-        net = slim.conv2d(net, depth(num_outputs), kernel_size, scope=scope)
-    return net
-
-
-def _pool_projection(net, depth, num_outputs):
-    """The pooling branch of a block: 3x3 average pool, then a 1x1 projection."""
-    net = slim.avg_pool2d(net, [3, 3], scope='AvgPool_0a_3x3')
-    return slim.conv2d(net, depth(num_outputs), [1, 1], scope='Conv2d_0b_1x1')
-
-
-def _expanded_pair(net, depth, scope_1x3, scope_3x1):
-    """Parallel 1x3 and 3x1 convolutions of 384, concatenated: [B, H, W, C] -> [B, H, W, 768]."""
-    return tf.concat([slim.conv2d(net, depth(384), [1, 3], scope=scope_1x3),
-                      slim.conv2d(net, depth(384), [3, 1], scope=scope_3x1)], 3)
+# TF-Slim's name, kept importable.
+_reduced_kernel_size_for_small_input = inception_utils.reduced_kernel_size_for_small_input
 
 
 def _block_35x35(net, scope, depth, pool_depth,
@@ -47,75 +25,45 @@ def _block_35x35(net, scope, depth, pool_depth,
     in the published checkpoint.
     """
     with tf.variable_scope(scope):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(net, depth, [(64, [1, 1], 'Conv2d_0a_1x1')])
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, depth, [(48, [1, 1], branch_1_scopes[0]),
-                                           (64, [5, 5], branch_1_scopes[1])])
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(net, depth, [(64, [1, 1], 'Conv2d_0a_1x1'),
-                                           (96, [3, 3], 'Conv2d_0b_3x3'),
-                                           (96, [3, 3], 'Conv2d_0c_3x3')])
-        with tf.variable_scope('Branch_3'):
-            branch_3 = _pool_projection(net, depth, pool_depth)
-        return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
+        return inception_block(net, [
+            [(64, [1, 1], 'Conv2d_0a_1x1')],
+            [(48, [1, 1], branch_1_scopes[0]), (64, [5, 5], branch_1_scopes[1])],
+            [(64, [1, 1], 'Conv2d_0a_1x1'), (96, [3, 3], 'Conv2d_0b_3x3'),
+             (96, [3, 3], 'Conv2d_0c_3x3')],
+        ], pool_depth, depth)
 
 
 def _reduction_35_to_17(net, scope, depth):
     """Mixed_6a: 35 x 35 x 288 -> 17 x 17 x 768 with parallel stride-2 branches."""
     with tf.variable_scope(scope):
         # The 3x3 stride-2 convolutions are named "1x1" in the published checkpoint.
-        with tf.variable_scope('Branch_0'):
-            branch_0 = slim.conv2d(net, depth(384), [3, 3], stride=2, padding='VALID',
-                                   scope='Conv2d_1a_1x1')
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, depth, [(64, [1, 1], 'Conv2d_0a_1x1'),
-                                           (96, [3, 3], 'Conv2d_0b_3x3')])
-            branch_1 = slim.conv2d(branch_1, depth(96), [3, 3], stride=2, padding='VALID',
-                                   scope='Conv2d_1a_1x1')
-        with tf.variable_scope('Branch_2'):
-            branch_2 = slim.max_pool2d(net, [3, 3], stride=2, padding='VALID',
-                                       scope='MaxPool_1a_3x3')
-        return tf.concat([branch_0, branch_1, branch_2], 3)
+        return reduction_block(net, [
+            ([], 384, 'Conv2d_1a_1x1'),
+            ([(64, [1, 1], 'Conv2d_0a_1x1'), (96, [3, 3], 'Conv2d_0b_3x3')], 96, 'Conv2d_1a_1x1'),
+        ], depth=depth)
 
 
 def _block_17x17(net, scope, depth, inner_depth):
     """Mixed_6b..6e: 17 x 17 x 768 -> 17 x 17 x 768; 7x7 factorised into 1x7 and 7x1."""
     with tf.variable_scope(scope):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(net, depth, [(192, [1, 1], 'Conv2d_0a_1x1')])
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, depth, [(inner_depth, [1, 1], 'Conv2d_0a_1x1'),
-                                           (inner_depth, [1, 7], 'Conv2d_0b_1x7'),
-                                           (192, [7, 1], 'Conv2d_0c_7x1')])
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(net, depth, [(inner_depth, [1, 1], 'Conv2d_0a_1x1'),
-                                           (inner_depth, [7, 1], 'Conv2d_0b_7x1'),
-                                           (inner_depth, [1, 7], 'Conv2d_0c_1x7'),
-                                           (inner_depth, [7, 1], 'Conv2d_0d_7x1'),
-                                           (192, [1, 7], 'Conv2d_0e_1x7')])
-        with tf.variable_scope('Branch_3'):
-            branch_3 = _pool_projection(net, depth, 192)
-        return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
+        return inception_block(net, [
+            [(192, [1, 1], 'Conv2d_0a_1x1')],
+            [(inner_depth, [1, 1], 'Conv2d_0a_1x1'), (inner_depth, [1, 7], 'Conv2d_0b_1x7'),
+             (192, [7, 1], 'Conv2d_0c_7x1')],
+            [(inner_depth, [1, 1], 'Conv2d_0a_1x1'), (inner_depth, [7, 1], 'Conv2d_0b_7x1'),
+             (inner_depth, [1, 7], 'Conv2d_0c_1x7'), (inner_depth, [7, 1], 'Conv2d_0d_7x1'),
+             (192, [1, 7], 'Conv2d_0e_1x7')],
+        ], 192, depth)
 
 
 def _reduction_17_to_8(net, scope, depth):
     """Mixed_7a: 17 x 17 x 768 -> 8 x 8 x 1280 with parallel stride-2 branches."""
     with tf.variable_scope(scope):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(net, depth, [(192, [1, 1], 'Conv2d_0a_1x1')])
-            branch_0 = slim.conv2d(branch_0, depth(320), [3, 3], stride=2, padding='VALID',
-                                   scope='Conv2d_1a_3x3')
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, depth, [(192, [1, 1], 'Conv2d_0a_1x1'),
-                                           (192, [1, 7], 'Conv2d_0b_1x7'),
-                                           (192, [7, 1], 'Conv2d_0c_7x1')])
-            branch_1 = slim.conv2d(branch_1, depth(192), [3, 3], stride=2, padding='VALID',
-                                   scope='Conv2d_1a_3x3')
-        with tf.variable_scope('Branch_2'):
-            branch_2 = slim.max_pool2d(net, [3, 3], stride=2, padding='VALID',
-                                       scope='MaxPool_1a_3x3')
-        return tf.concat([branch_0, branch_1, branch_2], 3)
+        return reduction_block(net, [
+            ([(192, [1, 1], 'Conv2d_0a_1x1')], 320, 'Conv2d_1a_3x3'),
+            ([(192, [1, 1], 'Conv2d_0a_1x1'), (192, [1, 7], 'Conv2d_0b_1x7'),
+              (192, [7, 1], 'Conv2d_0c_7x1')], 192, 'Conv2d_1a_3x3'),
+        ], depth=depth)
 
 
 def _block_8x8(net, scope, depth, branch_1_3x1_scope):
@@ -125,16 +73,16 @@ def _block_8x8(net, scope, depth, branch_1_3x1_scope):
     """
     with tf.variable_scope(scope):
         with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(net, depth, [(320, [1, 1], 'Conv2d_0a_1x1')])
+            branch_0 = tower(net, [(320, [1, 1], 'Conv2d_0a_1x1')], depth)
         with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, depth, [(384, [1, 1], 'Conv2d_0a_1x1')])
-            branch_1 = _expanded_pair(branch_1, depth, 'Conv2d_0b_1x3', branch_1_3x1_scope)
+            branch_1 = tower(net, [(384, [1, 1], 'Conv2d_0a_1x1')], depth)
+            branch_1 = expanded_pair(branch_1, depth(384), 'Conv2d_0b_1x3', branch_1_3x1_scope)
         with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(net, depth, [(448, [1, 1], 'Conv2d_0a_1x1'),
-                                           (384, [3, 3], 'Conv2d_0b_3x3')])
-            branch_2 = _expanded_pair(branch_2, depth, 'Conv2d_0c_1x3', 'Conv2d_0d_3x1')
+            branch_2 = tower(net, [(448, [1, 1], 'Conv2d_0a_1x1'), (384, [3, 3], 'Conv2d_0b_3x3')],
+                             depth)
+            branch_2 = expanded_pair(branch_2, depth(384), 'Conv2d_0c_1x3', 'Conv2d_0d_3x1')
         with tf.variable_scope('Branch_3'):
-            branch_3 = _pool_projection(net, depth, 192)
+            branch_3 = pool_projection(net, depth(192))
         return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
 
 
@@ -192,36 +140,10 @@ def inception_v3_base(inputs, final_endpoint='Mixed_7c', min_depth=16, depth_mul
     Raises:
       ValueError: unknown `final_endpoint`, or `depth_multiplier` <= 0.
     """
-    layers = _layers(_depth_fn(depth_multiplier, min_depth))
-    names = [name for name, _ in layers]
-    if final_endpoint not in names:
-        raise ValueError(f'Unknown final endpoint {final_endpoint!r}; expected one of {names}.')
-
-    end_points = {}
+    layers = _layers(depth_fn(depth_multiplier, min_depth))
     with tf.variable_scope(scope, 'InceptionV3', [inputs]):
-        # Slim pools default to stride 2 / VALID; inside the blocks every op keeps the
-        # grid size unless it says otherwise.
-        with slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],
-                            stride=1, padding='SAME'):
-            net = inputs
-            for name, build in layers:
-                net = build(net, name)
-                end_points[name] = net
-                if name == final_endpoint:
-                    break
-    return net, end_points
-
-
-def _reduced_kernel_size_for_small_input(input_tensor, kernel_size):
-    """Shrinks a [kh, kw] kernel to the H, W of a [B, H, W, C] tensor.
-
-    Lets the fixed-size pooling and the aux convolution run on inputs smaller than
-    299. An unknown H or W leaves the kernel as given.
-    """
-    height, width = input_tensor.get_shape().as_list()[1:3]
-    if height is None or width is None:
-        return kernel_size
-    return [min(height, kernel_size[0]), min(width, kernel_size[1])]
+        with inception_utils.stride_1_same():
+            return inception_utils.build_up_to(inputs, layers, final_endpoint)
 
 
 def _aux_logits(net, num_classes, depth, spatial_squeeze):
@@ -229,11 +151,11 @@ def _aux_logits(net, num_classes, depth, spatial_squeeze):
     with tf.variable_scope('AuxLogits'):
         # Reducing the pool as well (TF-Slim reduces only the conv) keeps the head
         # buildable down to the 75 x 75 minimum input, where Mixed_6e is 3 x 3.
-        kernel_size = _reduced_kernel_size_for_small_input(net, [5, 5])
+        kernel_size = inception_utils.reduced_kernel_size_for_small_input(net, [5, 5])
         net = slim.avg_pool2d(net, kernel_size, stride=3, padding='VALID',
                               scope='AvgPool_1a_{}x{}'.format(*kernel_size))
         net = slim.conv2d(net, depth(128), [1, 1], scope='Conv2d_1b_1x1')  # 5 x 5 x 128
-        kernel_size = _reduced_kernel_size_for_small_input(net, [5, 5])
+        kernel_size = inception_utils.reduced_kernel_size_for_small_input(net, [5, 5])
         net = slim.conv2d(net, depth(768), kernel_size, padding='VALID',
                           weights_initializer=tf.truncated_normal_initializer(stddev=0.01),
                           scope='Conv2d_2a_{}x{}'.format(*kernel_size))  # 1 x 1 x 768
@@ -277,7 +199,7 @@ def inception_v3(inputs,
     Returns:
       (logits [B, num_classes], end_points); see `num_classes` for the features case.
     """
-    depth = _depth_fn(depth_multiplier, min_depth)
+    depth = depth_fn(depth_multiplier, min_depth)
     with tf.variable_scope(scope, 'InceptionV3', [inputs], reuse=reuse) as var_scope:
         with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
             net, end_points = inception_v3_base(inputs, min_depth=min_depth,
@@ -287,26 +209,11 @@ def inception_v3(inputs,
                 end_points['AuxLogits'] = _aux_logits(end_points['Mixed_6e'], num_classes,
                                                       depth, spatial_squeeze)
 
-            with tf.variable_scope('Logits'):
-                if global_pool:
-                    net = tf.reduce_mean(net, [1, 2], keepdims=True, name='GlobalPool')
-                    end_points['global_pool'] = net
-                else:
-                    kernel_size = _reduced_kernel_size_for_small_input(net, [8, 8])
-                    net = slim.avg_pool2d(net, kernel_size, padding='VALID',
-                                          scope='AvgPool_1a_{}x{}'.format(*kernel_size))
-                    end_points['AvgPool_1a'] = net
-                if not num_classes:
-                    return net, end_points
-                net = slim.dropout(net, keep_prob=dropout_keep_prob, scope='Dropout_1b')
-                end_points['PreLogits'] = net  # 1 x 1 x 2048
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
-                                     normalizer_fn=None, scope='Conv2d_1c_1x1')
-                if spatial_squeeze:
-                    logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
-            end_points['Logits'] = logits
-            end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
-    return logits, end_points
+            net = inception_utils.pooled_conv_logits(
+                net, end_points, num_classes, dropout_keep_prob, spatial_squeeze, prediction_fn,
+                global_pool, [8, 8], pool_scope='AvgPool_1a_{}x{}', pool_end_point='AvgPool_1a',
+                global_pool_name='GlobalPool', pre_logits=True)
+    return net, end_points
 
 
 inception_v3.default_image_size = 299

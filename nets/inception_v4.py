@@ -10,22 +10,12 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import inception_utils
-from nets.inception_v1 import _build_up_to
+from nets.inception_utils import (expanded_pair, inception_block, pool_projection,
+                                  reduction_block, stride_1_same, tower)
 
 inception_v4_arg_scope = inception_utils.inception_arg_scope
-
-
-def _stride_1_same():
-    """Arg scope in which convolutions and pools keep the grid size unless told otherwise."""
-    return slim.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d],
-                          stride=1, padding='SAME')
-
-
-def _tower(net, convs):
-    """Stacks convolutions given as (depth, kernel_size, scope) triples."""
-    for num_outputs, kernel_size, scope in convs:
-        net = slim.conv2d(net, num_outputs, kernel_size, scope=scope)
-    return net
+# Kept under its former name, which users of this module call.
+_aux_logits = inception_utils.aux_logits
 
 
 def _reduce(net, num_outputs, scope='Conv2d_1a_3x3', stride=2):
@@ -33,105 +23,65 @@ def _reduce(net, num_outputs, scope='Conv2d_1a_3x3', stride=2):
     return slim.conv2d(net, num_outputs, [3, 3], stride=stride, padding='VALID', scope=scope)
 
 
-def _max_pool(net, scope='MaxPool_1a_3x3'):
-    """The unpadded 3x3 / 2 max pool of a grid-reducing branch."""
-    return slim.max_pool2d(net, [3, 3], stride=2, padding='VALID', scope=scope)
-
-
-def _pool_projection(net, num_outputs):
-    """The pooling branch of a block: 3x3 average pool, then a 1x1 projection."""
-    net = slim.avg_pool2d(net, [3, 3], scope='AvgPool_0a_3x3')
-    return slim.conv2d(net, num_outputs, [1, 1], scope='Conv2d_0b_1x1')
-
-
-def _expanded_pair(net, scope_1x3, scope_3x1):
-    """Parallel 1x3 and 3x1 convolutions of 256, concatenated: [B, H, W, C] -> [B, H, W, 512]."""
-    return tf.concat([slim.conv2d(net, 256, [1, 3], scope=scope_1x3),
-                      slim.conv2d(net, 256, [3, 1], scope=scope_3x1)], 3)
-
-
 def block_inception_a(inputs, scope=None, reuse=None):
     """Inception-A: [B, 35, 35, 384] -> [B, 35, 35, 384]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'BlockInceptionA', [inputs], reuse=reuse):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(inputs, [(96, [1, 1], 'Conv2d_0a_1x1')])
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(inputs, [(64, [1, 1], 'Conv2d_0a_1x1'),
-                                       (96, [3, 3], 'Conv2d_0b_3x3')])
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(inputs, [(64, [1, 1], 'Conv2d_0a_1x1'),
-                                       (96, [3, 3], 'Conv2d_0b_3x3'),
-                                       (96, [3, 3], 'Conv2d_0c_3x3')])
-        with tf.variable_scope('Branch_3'):
-            branch_3 = _pool_projection(inputs, 96)
-        return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
+    with stride_1_same(), tf.variable_scope(scope, 'BlockInceptionA', [inputs], reuse=reuse):
+        return inception_block(inputs, [
+            [(96, [1, 1], 'Conv2d_0a_1x1')],
+            [(64, [1, 1], 'Conv2d_0a_1x1'), (96, [3, 3], 'Conv2d_0b_3x3')],
+            [(64, [1, 1], 'Conv2d_0a_1x1'), (96, [3, 3], 'Conv2d_0b_3x3'),
+             (96, [3, 3], 'Conv2d_0c_3x3')],
+        ], 96)
 
 
 def block_reduction_a(inputs, scope=None, reuse=None):
     """Reduction-A: [B, 35, 35, 384] -> [B, 17, 17, 1024]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'BlockReductionA', [inputs], reuse=reuse):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _reduce(inputs, 384)
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(inputs, [(192, [1, 1], 'Conv2d_0a_1x1'),
-                                       (224, [3, 3], 'Conv2d_0b_3x3')])
-            branch_1 = _reduce(branch_1, 256)
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _max_pool(inputs)
-        return tf.concat([branch_0, branch_1, branch_2], 3)
+    with stride_1_same(), tf.variable_scope(scope, 'BlockReductionA', [inputs], reuse=reuse):
+        return reduction_block(inputs, [
+            ([], 384, 'Conv2d_1a_3x3'),
+            ([(192, [1, 1], 'Conv2d_0a_1x1'), (224, [3, 3], 'Conv2d_0b_3x3')], 256,
+             'Conv2d_1a_3x3'),
+        ])
 
 
 def block_inception_b(inputs, scope=None, reuse=None):
     """Inception-B: [B, 17, 17, 1024] -> [B, 17, 17, 1024]; 7x7 factorised into 1x7 and 7x1."""
-    with _stride_1_same(), tf.variable_scope(scope, 'BlockInceptionB', [inputs], reuse=reuse):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(inputs, [(384, [1, 1], 'Conv2d_0a_1x1')])
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(inputs, [(192, [1, 1], 'Conv2d_0a_1x1'),
-                                       (224, [1, 7], 'Conv2d_0b_1x7'),
-                                       (256, [7, 1], 'Conv2d_0c_7x1')])
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(inputs, [(192, [1, 1], 'Conv2d_0a_1x1'),
-                                       (192, [7, 1], 'Conv2d_0b_7x1'),
-                                       (224, [1, 7], 'Conv2d_0c_1x7'),
-                                       (224, [7, 1], 'Conv2d_0d_7x1'),
-                                       (256, [1, 7], 'Conv2d_0e_1x7')])
-        with tf.variable_scope('Branch_3'):
-            branch_3 = _pool_projection(inputs, 128)
-        return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
+    with stride_1_same(), tf.variable_scope(scope, 'BlockInceptionB', [inputs], reuse=reuse):
+        return inception_block(inputs, [
+            [(384, [1, 1], 'Conv2d_0a_1x1')],
+            [(192, [1, 1], 'Conv2d_0a_1x1'), (224, [1, 7], 'Conv2d_0b_1x7'),
+             (256, [7, 1], 'Conv2d_0c_7x1')],
+            [(192, [1, 1], 'Conv2d_0a_1x1'), (192, [7, 1], 'Conv2d_0b_7x1'),
+             (224, [1, 7], 'Conv2d_0c_1x7'), (224, [7, 1], 'Conv2d_0d_7x1'),
+             (256, [1, 7], 'Conv2d_0e_1x7')],
+        ], 128)
 
 
 def block_reduction_b(inputs, scope=None, reuse=None):
     """Reduction-B: [B, 17, 17, 1024] -> [B, 8, 8, 1536]."""
-    with _stride_1_same(), tf.variable_scope(scope, 'BlockReductionB', [inputs], reuse=reuse):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(inputs, [(192, [1, 1], 'Conv2d_0a_1x1')])
-            branch_0 = _reduce(branch_0, 192)
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(inputs, [(256, [1, 1], 'Conv2d_0a_1x1'),
-                                       (256, [1, 7], 'Conv2d_0b_1x7'),
-                                       (320, [7, 1], 'Conv2d_0c_7x1')])
-            branch_1 = _reduce(branch_1, 320)
-        with tf.variable_scope('Branch_2'):
-            branch_2 = _max_pool(inputs)
-        return tf.concat([branch_0, branch_1, branch_2], 3)
+    with stride_1_same(), tf.variable_scope(scope, 'BlockReductionB', [inputs], reuse=reuse):
+        return reduction_block(inputs, [
+            ([(192, [1, 1], 'Conv2d_0a_1x1')], 192, 'Conv2d_1a_3x3'),
+            ([(256, [1, 1], 'Conv2d_0a_1x1'), (256, [1, 7], 'Conv2d_0b_1x7'),
+              (320, [7, 1], 'Conv2d_0c_7x1')], 320, 'Conv2d_1a_3x3'),
+        ])
 
 
 def block_inception_c(inputs, scope=None, reuse=None):
     """Inception-C: [B, 8, 8, 1536] -> [B, 8, 8, 1536] with expanded (parallel 1x3, 3x1) filters."""
-    with _stride_1_same(), tf.variable_scope(scope, 'BlockInceptionC', [inputs], reuse=reuse):
+    with stride_1_same(), tf.variable_scope(scope, 'BlockInceptionC', [inputs], reuse=reuse):
         with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(inputs, [(256, [1, 1], 'Conv2d_0a_1x1')])
+            branch_0 = tower(inputs, [(256, [1, 1], 'Conv2d_0a_1x1')])
         with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(inputs, [(384, [1, 1], 'Conv2d_0a_1x1')])
-            branch_1 = _expanded_pair(branch_1, 'Conv2d_0b_1x3', 'Conv2d_0c_3x1')
+            branch_1 = tower(inputs, [(384, [1, 1], 'Conv2d_0a_1x1')])
+            branch_1 = expanded_pair(branch_1, 256, 'Conv2d_0b_1x3', 'Conv2d_0c_3x1')
         with tf.variable_scope('Branch_2'):
-            branch_2 = _tower(inputs, [(384, [1, 1], 'Conv2d_0a_1x1'),
+            branch_2 = tower(inputs, [(384, [1, 1], 'Conv2d_0a_1x1'),
                                        (448, [3, 1], 'Conv2d_0b_3x1'),
                                        (512, [1, 3], 'Conv2d_0c_1x3')])
-            branch_2 = _expanded_pair(branch_2, 'Conv2d_0d_1x3', 'Conv2d_0e_3x1')
+            branch_2 = expanded_pair(branch_2, 256, 'Conv2d_0d_1x3', 'Conv2d_0e_3x1')
         with tf.variable_scope('Branch_3'):
-            branch_3 = _pool_projection(inputs, 256)
+            branch_3 = pool_projection(inputs, 256)
         return tf.concat([branch_0, branch_1, branch_2, branch_3], 3)
 
 
@@ -139,7 +89,8 @@ def _mixed_3a(net, scope):
     """[B, 147, 147, 64] -> [B, 73, 73, 160]."""
     with tf.variable_scope(scope):
         with tf.variable_scope('Branch_0'):
-            branch_0 = _max_pool(net, scope='MaxPool_0a_3x3')
+            branch_0 = slim.max_pool2d(net, [3, 3], stride=2, padding='VALID',
+                                       scope='MaxPool_0a_3x3')
         with tf.variable_scope('Branch_1'):
             branch_1 = _reduce(net, 96, scope='Conv2d_0a_3x3')
         return tf.concat([branch_0, branch_1], 3)
@@ -149,10 +100,10 @@ def _mixed_4a(net, scope):
     """[B, 73, 73, 160] -> [B, 71, 71, 192]."""
     with tf.variable_scope(scope):
         with tf.variable_scope('Branch_0'):
-            branch_0 = _tower(net, [(64, [1, 1], 'Conv2d_0a_1x1')])
+            branch_0 = tower(net, [(64, [1, 1], 'Conv2d_0a_1x1')])
             branch_0 = _reduce(branch_0, 96, stride=1)
         with tf.variable_scope('Branch_1'):
-            branch_1 = _tower(net, [(64, [1, 1], 'Conv2d_0a_1x1'),
+            branch_1 = tower(net, [(64, [1, 1], 'Conv2d_0a_1x1'),
                                     (64, [1, 7], 'Conv2d_0b_1x7'),
                                     (64, [7, 1], 'Conv2d_0c_7x1')])
             branch_1 = _reduce(branch_1, 96, stride=1)
@@ -162,11 +113,7 @@ def _mixed_4a(net, scope):
 def _mixed_5a(net, scope):
     """[B, 71, 71, 192] -> [B, 35, 35, 384]."""
     with tf.variable_scope(scope):
-        with tf.variable_scope('Branch_0'):
-            branch_0 = _reduce(net, 192)
-        with tf.variable_scope('Branch_1'):
-            branch_1 = _max_pool(net)
-        return tf.concat([branch_0, branch_1], 3)
+        return reduction_block(net, [([], 192, 'Conv2d_1a_3x3')])
 
 
 def _layers():
@@ -209,36 +156,8 @@ def inception_v4_base(inputs, final_endpoint='Mixed_7d', scope=None):
     Raises:
       ValueError: unknown `final_endpoint`.
     """
-    with _stride_1_same(), tf.variable_scope(scope, 'InceptionV4', [inputs]):
-        return _build_up_to(inputs, _layers(), final_endpoint)
-
-
-def _aux_logits(net, num_classes, pool_scope, conv_scope, logits_scope):
-    """The auxiliary classifier of Inception V4 and Inception-ResNet-V2.
-
-    [B, 17, 17, C] -> 5x5/3 average pool -> 1x1 conv of 128 -> conv of 768 over the
-    whole (5 x 5) grid -> fully connected [B, num_classes]. Only the scopes differ
-    between the two networks.
-    """
-    height, width = net.get_shape().as_list()[1:3]
-    if height is None or width is None:
-        raise ValueError('The auxiliary head needs a known spatial input size; build '
-                         'with create_aux_logits=False for inputs of unknown size.')
-    # TF-Slim pools a fixed 5 x 5; shrinking it lets smaller inputs build.
-    net = slim.avg_pool2d(net, [min(height, 5), min(width, 5)], stride=3, padding='VALID',
-                          scope=pool_scope)
-    net = slim.conv2d(net, 128, [1, 1], scope='Conv2d_1b_1x1')
-    net = slim.conv2d(net, 768, net.get_shape()[1:3], padding='VALID', scope=conv_scope)
-    net = slim.flatten(net)
-    return slim.fully_connected(net, num_classes, activation_fn=None, scope=logits_scope)
-
-
-def _global_average(net, scope):
-    """[B, H, W, C] -> [B, 1, 1, C]: a VALID average pool when H and W are known, else a mean."""
-    kernel_size = net.get_shape()[1:3]
-    if kernel_size.is_fully_defined():
-        return slim.avg_pool2d(net, kernel_size, padding='VALID', scope=scope)
-    return tf.reduce_mean(net, [1, 2], keepdims=True, name='global_pool')
+    with stride_1_same(), tf.variable_scope(scope, 'InceptionV4', [inputs]):
+        return inception_utils.build_up_to(inputs, _layers(), final_endpoint)
 
 
 def inception_v4(inputs,
@@ -268,12 +187,11 @@ def inception_v4(inputs,
         with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
             net, end_points = inception_v4_base(inputs, scope=var_scope)
             if create_aux_logits and num_classes:
-                with tf.variable_scope('AuxLogits'):
-                    end_points['AuxLogits'] = _aux_logits(
-                        end_points['Mixed_6h'], num_classes, pool_scope='AvgPool_1a_5x5',
-                        conv_scope='Conv2d_2a', logits_scope='Aux_logits')
+                end_points['AuxLogits'] = _aux_logits(
+                    end_points['Mixed_6h'], num_classes, pool_scope='AvgPool_1a_5x5',
+                    conv_scope='Conv2d_2a', logits_scope='Aux_logits')
             with tf.variable_scope('Logits'):
-                net = _global_average(net, scope='AvgPool_1a')  # 1 x 1 x 1536
+                net = inception_utils.global_average(net, scope='AvgPool_1a')  # 1 x 1 x 1536
                 end_points['global_pool'] = net
                 if not num_classes:
                     return net, end_points

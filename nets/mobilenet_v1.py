@@ -20,6 +20,12 @@ import functools
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from nets import inception_utils
+from nets.mobilenet.conv_blocks import _fixed_padding
+
+# TF-Slim's name, kept importable.
+_reduced_kernel_size_for_small_input = inception_utils.reduced_kernel_size_for_small_input
+
 # kernel: [height, width]; stride: int; depth: output channels before the
 # depth multiplier is applied.
 Conv = collections.namedtuple('Conv', ['kernel', 'stride', 'depth'])
@@ -43,23 +49,6 @@ MOBILENETV1_CONV_DEFS = [
     DepthSepConv(kernel=[3, 3], stride=2, depth=1024),
     DepthSepConv(kernel=[3, 3], stride=1, depth=1024),
 ]
-
-
-def _fixed_padding(inputs, kernel_size, rate=1):
-    """Zero-pads so a 'VALID' convolution gives 'SAME'-sized output for stride 1.
-
-    The padding depends only on the kernel, never on the input size, which keeps
-    strided outputs aligned the same way for every input size.
-    inputs: [batch, height, width, channels]; kernel_size: [kh, kw].
-    Returns [batch, height + kh_eff - 1, width + kw_eff - 1, channels], where
-    k_eff = k + (k - 1) * (rate - 1) is the dilated kernel size.
-    """
-    paddings = [[0, 0]]
-    for size in kernel_size:
-        pad_total = size + (size - 1) * (rate - 1) - 1
-        paddings.append([pad_total // 2, pad_total - pad_total // 2])
-    paddings.append([0, 0])
-    return tf.pad(inputs, paddings)
 
 
 def mobilenet_v1_base(inputs, final_endpoint='Conv2d_13_pointwise', min_depth=8,
@@ -173,25 +162,10 @@ def mobilenet_v1(inputs, num_classes=1000, dropout_keep_prob=0.999, is_training=
             net, end_points = mobilenet_v1_base(inputs, scope=scope, min_depth=min_depth,
                                                 depth_multiplier=depth_multiplier,
                                                 conv_defs=conv_defs)
-            with tf.variable_scope('Logits'):
-                if global_pool:
-                    net = tf.reduce_mean(net, [1, 2], keepdims=True, name='global_pool')
-                    end_points['global_pool'] = net
-                else:
-                    kernel_size = _reduced_kernel_size_for_small_input(net, [7, 7])
-                    net = slim.avg_pool2d(net, kernel_size, padding='VALID', scope='AvgPool_1a')
-                    end_points['AvgPool_1a'] = net
-                if not num_classes:
-                    return net, end_points
-                net = slim.dropout(net, keep_prob=dropout_keep_prob, scope='Dropout_1b')
-                logits = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
-                                     normalizer_fn=None, scope='Conv2d_1c_1x1')
-                if spatial_squeeze:
-                    logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
-            end_points['Logits'] = logits
-            if prediction_fn:
-                end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
-    return logits, end_points
+            net = inception_utils.pooled_conv_logits(
+                net, end_points, num_classes, dropout_keep_prob, spatial_squeeze, prediction_fn,
+                global_pool, [7, 7], pool_scope='AvgPool_1a', pool_end_point='AvgPool_1a')
+    return net, end_points
 
 
 mobilenet_v1.default_image_size = 224
@@ -208,21 +182,6 @@ def _wrapped_partial(func, *args, **kwargs):
 mobilenet_v1_075 = _wrapped_partial(mobilenet_v1, depth_multiplier=0.75)
 mobilenet_v1_050 = _wrapped_partial(mobilenet_v1, depth_multiplier=0.50)
 mobilenet_v1_025 = _wrapped_partial(mobilenet_v1, depth_multiplier=0.25)
-
-
-def _reduced_kernel_size_for_small_input(input_tensor, kernel_size):
-    """Clips a pooling kernel to the static spatial size of `input_tensor`.
-
-    input_tensor: [batch, height, width, channels].
-    kernel_size: [kh, kw], the kernel wanted for the default image size.
-    Returns [min(height, kh), min(width, kw)], or kernel_size unchanged when the
-    height or width is unknown at graph-build time.
-    """
-    shape = input_tensor.get_shape().as_list()
-    if shape[1] is None or shape[2] is None:
-        return kernel_size
-    return [min(shape[1], kernel_size[0]), min(shape[2], kernel_size[1])]
-
 
 def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09,
                            regularize_depthwise=False, batch_norm_decay=0.9997,

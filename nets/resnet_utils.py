@@ -120,6 +120,105 @@ def stack_blocks_dense(net, blocks, output_stride=None, store_non_strided_activa
     return net
 
 
+def build_resnet(inputs, blocks, num_classes, is_training, global_pool, output_stride,
+                 include_root_block, spatial_squeeze, store_non_strided_activations, reuse, scope,
+                 *, default_scope, unit_fn, preactivation):
+    """The body of `resnet_v1` and `resnet_v2`: root, `blocks`, global pool and 1x1 logits.
+
+    inputs: [batch, height, width, channels]; batch and spatial size may be unknown.
+    blocks: list of `Block`.
+    num_classes: logits size; None or 0 returns the features before the logits.
+    is_training: batch-norm mode (batch statistics and moving-average updates).
+    global_pool: average the last feature map to 1x1.
+    output_stride: see `stack_blocks_dense`; with the root block it must be a
+        multiple of 4.
+    include_root_block: add the 7x7/2 convolution and 3x3/2 max pool.
+    spatial_squeeze: squeeze 1x1 logits to [batch, num_classes].
+    store_non_strided_activations: see `stack_blocks_dense`.
+    reuse, scope: of the network's variable scope; default_scope names it when
+        scope is None.
+    unit_fn: the residual unit of `blocks`, which receives the end points collection.
+    preactivation: ResNet V2's layout: the root convolution leaves batch norm and
+        activation to the first unit's preact, and a batch norm + ReLU
+        ('postnorm') follows the last block.
+    Returns (net, end_points). net is [batch, num_classes] when the logits are
+    squeezed, [batch, 1, 1, C] with global pooling, else
+    [batch, height / s, width / s, C], s being the output stride.
+    """
+    with tf.variable_scope(scope, default_scope, [inputs], reuse=reuse) as sc:
+        end_points_collection = sc.original_name_scope + '_end_points'
+        with slim.arg_scope([slim.conv2d, unit_fn, stack_blocks_dense],
+                            outputs_collections=end_points_collection):
+            with slim.arg_scope([slim.batch_norm], is_training=is_training):
+                net = inputs
+                if include_root_block:
+                    if output_stride is not None:
+                        if output_stride % 4 != 0:
+                            raise ValueError('The output_stride needs to be a multiple of 4.')
+                        # The root block already divides the resolution by 4.
+                        output_stride //= 4
+                    # V2 leaves normalisation and activation to the first unit's preact.
+                    root_args = ({'activation_fn': None, 'normalizer_fn': None}
+                                 if preactivation else {})
+                    with slim.arg_scope([slim.conv2d], **root_args):
+                        net = conv2d_same(net, 64, 7, stride=2, scope='conv1')
+                    net = slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
+                net = stack_blocks_dense(net, blocks, output_stride, store_non_strided_activations)
+                if preactivation:
+                    net = slim.batch_norm(net, activation_fn=tf.nn.relu, scope='postnorm')
+                end_points = slim.utils.convert_collection_to_dict(end_points_collection)
+                if global_pool:
+                    net = tf.reduce_mean(net, [1, 2], name='pool5', keepdims=True)
+                    end_points['global_pool'] = net
+                if num_classes:
+                    net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
+                                      normalizer_fn=None, scope='logits')
+                    end_points[sc.name + '/logits'] = net
+                    if spatial_squeeze:
+                        net = tf.squeeze(net, [1, 2], name='SpatialSqueeze')
+                        end_points[sc.name + '/spatial_squeeze'] = net
+                    end_points['predictions'] = slim.softmax(net, scope='predictions')
+                return net, end_points
+
+
+def bottleneck_block(scope, unit_fn, base_depth, num_units, stride):
+    """A `Block` of `num_units` bottleneck units of output depth 4 * base_depth.
+
+    Only the last unit is strided, so the block's shortcut projection happens
+    at full resolution in its first unit.
+    """
+    unit = {'depth': base_depth * 4, 'depth_bottleneck': base_depth, 'stride': 1}
+    return Block(scope, unit_fn, [unit] * (num_units - 1) + [dict(unit, stride=stride)])
+
+
+def four_blocks(block_fn, units_per_block, depth_multiplier=1, min_base_depth=8):
+    """'block1' to 'block4' of the standard ResNets, made by block_fn(scope, base_depth,
+    num_units, stride).
+
+    Base depths are 64, 128, 256 and 512 times `depth_multiplier`, at least
+    `min_base_depth`; block i has units_per_block[i] units.
+    """
+    blocks = []
+    for i, num_units in enumerate(units_per_block):
+        base_depth = max(int(64 * 2 ** i * depth_multiplier), min_base_depth)
+        # The last block keeps stride 1: the nominal output stride is 32.
+        stride = 2 if i < len(units_per_block) - 1 else 1
+        blocks.append(block_fn('block%d' % (i + 1), base_depth=base_depth,
+                               num_units=num_units, stride=stride))
+    return blocks
+
+
+def name_sized_resnet(resnet_fn, name, units_per_block, generic_fn):
+    """Gives `resnet_fn`, `generic_fn` on the `four_blocks` of `units_per_block` units,
+    the name of TF-Slim's function `name`, a docstring that starts with the block
+    sizes, and `generic_fn`'s default image size. Returns `resnet_fn`."""
+    resnet_fn.__name__ = resnet_fn.__qualname__ = name
+    resnet_fn.__doc__ = '%s: `%s` with blocks of %s units. %s' % (
+        name, generic_fn.__name__, units_per_block, resnet_fn.__doc__)
+    resnet_fn.default_image_size = generic_fn.default_image_size
+    return resnet_fn
+
+
 def resnet_arg_scope(weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_epsilon=1e-5,
                      batch_norm_scale=True, activation_fn=tf.nn.relu, use_batch_norm=True,
                      batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS):

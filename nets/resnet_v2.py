@@ -59,115 +59,39 @@ def resnet_v2(inputs, blocks, num_classes=None, is_training=True, global_pool=Tr
               scope=None):
     """Generic ResNet V2: root, `blocks`, postnorm, optional global pool and 1x1 logits.
 
-    inputs: [batch, height, width, channels]; batch and spatial size may be unknown.
-    blocks: list of `resnet_utils.Block`.
-    num_classes: logits size; None or 0 returns the features before the logits.
-    is_training: batch-norm mode (batch statistics and moving-average updates).
-    global_pool: average the last feature map to 1x1.
-    output_stride: see `resnet_utils.stack_blocks_dense`; with the root block
-        it must be a multiple of 4.
-    include_root_block: add the 7x7/2 convolution and 3x3/2 max pool.
-    spatial_squeeze: squeeze 1x1 logits to [batch, num_classes].
-    Returns (net, end_points). net is [batch, num_classes] when the logits are
-    squeezed, [batch, 1, 1, C] with global pooling, else
-    [batch, height / s, width / s, C], s being the output stride.
+    Arguments and results as in `resnet_utils.build_resnet`.
     """
-    with tf.variable_scope(scope, 'resnet_v2', [inputs], reuse=reuse) as sc:
-        end_points_collection = sc.original_name_scope + '_end_points'
-        with slim.arg_scope([slim.conv2d, bottleneck, resnet_utils.stack_blocks_dense],
-                            outputs_collections=end_points_collection):
-            with slim.arg_scope([slim.batch_norm], is_training=is_training):
-                net = inputs
-                if include_root_block:
-                    if output_stride is not None:
-                        if output_stride % 4 != 0:
-                            raise ValueError('The output_stride needs to be a multiple of 4.')
-                        # The root block already divides the resolution by 4.
-                        output_stride //= 4
-                    # Normalisation and activation come from the first unit's preact.
-                    with slim.arg_scope([slim.conv2d], activation_fn=None, normalizer_fn=None):
-                        net = resnet_utils.conv2d_same(net, 64, 7, stride=2, scope='conv1')
-                    net = slim.max_pool2d(net, [3, 3], stride=2, scope='pool1')
-                net = resnet_utils.stack_blocks_dense(net, blocks, output_stride)
-                net = slim.batch_norm(net, activation_fn=tf.nn.relu, scope='postnorm')
-                end_points = slim.utils.convert_collection_to_dict(end_points_collection)
-                if global_pool:
-                    net = tf.reduce_mean(net, [1, 2], name='pool5', keepdims=True)
-                    end_points['global_pool'] = net
-                if num_classes:
-                    net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None,
-                                      normalizer_fn=None, scope='logits')
-                    end_points[sc.name + '/logits'] = net
-                    if spatial_squeeze:
-                        net = tf.squeeze(net, [1, 2], name='SpatialSqueeze')
-                        end_points[sc.name + '/spatial_squeeze'] = net
-                    end_points['predictions'] = slim.softmax(net, scope='predictions')
-                return net, end_points
+    return resnet_utils.build_resnet(inputs, blocks, num_classes, is_training, global_pool,
+                                     output_stride, include_root_block, spatial_squeeze,
+                                     store_non_strided_activations=False, reuse=reuse,
+                                     scope=scope, default_scope='resnet_v2', unit_fn=bottleneck,
+                                     preactivation=True)
 
 
 resnet_v2.default_image_size = 224
 
 
 def resnet_v2_block(scope, base_depth, num_units, stride):
-    """A block of `num_units` bottlenecks of output depth 4 * base_depth.
-
-    Only the last unit is strided, so the block's shortcut projection happens
-    at full resolution in its first unit.
-    """
-    unit = {'depth': base_depth * 4, 'depth_bottleneck': base_depth, 'stride': 1}
-    return resnet_utils.Block(scope, bottleneck,
-                              [unit] * (num_units - 1) + [dict(unit, stride=stride)])
+    """A block of `num_units` bottlenecks of output depth 4 * base_depth; see
+    `resnet_utils.bottleneck_block`."""
+    return resnet_utils.bottleneck_block(scope, bottleneck, base_depth, num_units, stride)
 
 
-def _resnet_v2_sized(units_per_block, inputs, num_classes, is_training, global_pool,
-                     output_stride, spatial_squeeze, reuse, scope):
-    """ResNet V2 with four blocks of base depth 64, 128, 256, 512."""
-    blocks = []
-    for i, num_units in enumerate(units_per_block):
-        # The last block keeps stride 1: the nominal output stride is 32.
-        stride = 2 if i < len(units_per_block) - 1 else 1
-        blocks.append(resnet_v2_block('block%d' % (i + 1), base_depth=64 * 2 ** i,
-                                      num_units=num_units, stride=stride))
-    return resnet_v2(inputs, blocks, num_classes, is_training, global_pool=global_pool,
-                     output_stride=output_stride, include_root_block=True,
-                     spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope)
+def _sized(name, units_per_block):
+    """TF-Slim's `name` network: ResNet V2 with `units_per_block` bottlenecks per block."""
+
+    def resnet_v2_sized(inputs, num_classes=None, is_training=True, global_pool=True,
+                        output_stride=None, spatial_squeeze=True, reuse=None, scope=name):
+        """Arguments as in `resnet_v2`."""
+        return resnet_v2(inputs, resnet_utils.four_blocks(resnet_v2_block, units_per_block),
+                         num_classes, is_training, global_pool, output_stride,
+                         include_root_block=True, spatial_squeeze=spatial_squeeze, reuse=reuse,
+                         scope=scope)
+
+    return resnet_utils.name_sized_resnet(resnet_v2_sized, name, units_per_block, resnet_v2)
 
 
-def resnet_v2_50(inputs, num_classes=None, is_training=True, global_pool=True,
-                 output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_50'):
-    """ResNet-50 V2, blocks of [3, 4, 6, 3] units; arguments as in `resnet_v2`."""
-    return _resnet_v2_sized([3, 4, 6, 3], inputs, num_classes, is_training, global_pool,
-                            output_stride, spatial_squeeze, reuse, scope)
-
-
-resnet_v2_50.default_image_size = resnet_v2.default_image_size
-
-
-def resnet_v2_101(inputs, num_classes=None, is_training=True, global_pool=True,
-                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_101'):
-    """ResNet-101 V2, blocks of [3, 4, 23, 3] units; arguments as in `resnet_v2`."""
-    return _resnet_v2_sized([3, 4, 23, 3], inputs, num_classes, is_training, global_pool,
-                            output_stride, spatial_squeeze, reuse, scope)
-
-
-resnet_v2_101.default_image_size = resnet_v2.default_image_size
-
-
-def resnet_v2_152(inputs, num_classes=None, is_training=True, global_pool=True,
-                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_152'):
-    """ResNet-152 V2, blocks of [3, 8, 36, 3] units; arguments as in `resnet_v2`."""
-    return _resnet_v2_sized([3, 8, 36, 3], inputs, num_classes, is_training, global_pool,
-                            output_stride, spatial_squeeze, reuse, scope)
-
-
-resnet_v2_152.default_image_size = resnet_v2.default_image_size
-
-
-def resnet_v2_200(inputs, num_classes=None, is_training=True, global_pool=True,
-                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_200'):
-    """ResNet-200 V2, blocks of [3, 24, 36, 3] units; arguments as in `resnet_v2`."""
-    return _resnet_v2_sized([3, 24, 36, 3], inputs, num_classes, is_training, global_pool,
-                            output_stride, spatial_squeeze, reuse, scope)
-
-
-resnet_v2_200.default_image_size = resnet_v2.default_image_size
+resnet_v2_50 = _sized('resnet_v2_50', [3, 4, 6, 3])
+resnet_v2_101 = _sized('resnet_v2_101', [3, 4, 23, 3])
+resnet_v2_152 = _sized('resnet_v2_152', [3, 8, 36, 3])
+resnet_v2_200 = _sized('resnet_v2_200', [3, 24, 36, 3])

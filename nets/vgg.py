@@ -15,6 +15,8 @@ Typical use, logits for a 224x224 batch:
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from nets.conv_classifier import conv_classifier, end_point_recorder
+
 # Output channels of the five convolution blocks, each followed by a 2x2 max pool.
 _BLOCK_DEPTHS = (64, 128, 256, 512, 512)
 
@@ -37,10 +39,7 @@ def _vgg(inputs, convs_per_block, num_classes, is_training, dropout_keep_prob, s
     with tf.variable_scope(scope, default_scope, [inputs], reuse=reuse) as sc:
         # Keys are full variable-scope names, e.g. 'vgg_16/conv1/conv1_1'.
         end_points = {}
-
-        def keep(name, net):
-            end_points['%s/%s' % (sc.name, name)] = net
-            return net
+        keep = end_point_recorder(end_points, sc.name)
 
         net = inputs
         for block, (num_convs, depth) in enumerate(zip(convs_per_block, _BLOCK_DEPTHS,
@@ -53,22 +52,9 @@ def _vgg(inputs, convs_per_block, num_classes, is_training, dropout_keep_prob, s
                                slim.conv2d(net, depth, [3, 3], scope=conv_scope))
             net = keep('pool%d' % block, slim.max_pool2d(net, [2, 2], scope='pool%d' % block))
 
-        net = keep('fc6', slim.conv2d(net, 4096, [7, 7], padding=fc_conv_padding, scope='fc6'))
-        net = slim.dropout(net, dropout_keep_prob, is_training=is_training, scope='dropout6')
-        net = keep('fc7', slim.conv2d(net, 4096, [1, 1], scope='fc7'))
-        if global_pool:
-            net = tf.reduce_mean(net, [1, 2], keepdims=True, name='global_pool')
-            end_points['global_pool'] = net
-        if not num_classes:
-            return net, end_points
-
-        net = slim.dropout(net, dropout_keep_prob, is_training=is_training, scope='dropout7')
-        # No activation and, whatever the arg scope says, no normalisation on the logits.
-        net = slim.conv2d(net, num_classes, [1, 1], activation_fn=None, normalizer_fn=None,
-                          scope='fc8')
-        if spatial_squeeze:
-            net = tf.squeeze(net, [1, 2], name='fc8/squeezed')
-        return keep('fc8', net), end_points
+        return conv_classifier(net, end_points, sc.name, 4096, [7, 7], num_classes, is_training,
+                               dropout_keep_prob, spatial_squeeze, global_pool,
+                               fc6_padding=fc_conv_padding)
 
 
 def vgg_a(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5,
@@ -92,16 +78,12 @@ def vgg_16(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5,
     Args:
       inputs: [B, H, W, 3]; batch and spatial size may be unknown. With 'VALID'
         fc6 the input must be at least 224x224 (pool5 at least 7x7).
-      num_classes: number of logits; 0 or None returns the fc7 features (or
-        their global pool), [B, 1, 1, 4096] at 224x224, without dropout7.
-      is_training: whether dropout is active.
-      dropout_keep_prob: keep probability of dropout6 and dropout7.
-      spatial_squeeze: squeeze the 1x1 logits map to [B, num_classes]; turn it
-        off to use the network fully convolutionally on larger inputs.
+      num_classes, is_training, dropout_keep_prob, spatial_squeeze, global_pool:
+        see `conv_classifier`; without num_classes the result is the fc7 features,
+        [B, 1, 1, 4096] at 224x224.
       reuse: reuse the variables of an earlier build (a second tower).
       scope: variable scope.
       fc_conv_padding: padding of fc6, 'VALID' or 'SAME' (H/32 x W/32 map).
-      global_pool: average fc7 over its whole map (end point 'global_pool').
 
     Returns:
       (logits [B, num_classes], end_points) where end_points maps full scope

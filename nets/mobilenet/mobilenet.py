@@ -19,6 +19,7 @@ is_training=True says otherwise:
 
 import collections
 import contextlib
+import functools
 import posixpath
 
 import tensorflow.compat.v1 as tf
@@ -230,6 +231,22 @@ def global_pool(input_tensor, pool_op=tf.nn.avg_pool2d):
         return tf.reduce_mean(input_tensor, [1, 2], keepdims=True)
     return pool_op(input_tensor, ksize=[1, height, width, 1], strides=[1, 1, 1, 1],
                    padding='VALID')
+
+
+def wrapped_partial(func, *args, **kwargs):
+    """functools.partial that keeps func's name, docstring and attributes
+    (default_image_size in particular)."""
+    partial_func = functools.partial(func, *args, **kwargs)
+    functools.update_wrapper(partial_func, func)
+    return partial_func
+
+
+def reject_generic_multiplier(kwargs, network):
+    """Raises ValueError if kwargs has 'multiplier': MobileNet V2 and V3 (`network`)
+    take depth_multiplier, which their finegrain_classification_mode adjusts."""
+    if 'multiplier' in kwargs:
+        raise ValueError('%s doesn\'t support generic multiplier parameter use '
+                         '"depth_multiplier" instead.' % network)
 
 
 def training_scope(is_training=True, weight_decay=0.00004, stddev=0.09, dropout_keep_prob=0.8,

@@ -12,7 +12,6 @@ MobilenetV2 checkpoints (1001 classes, class 0 is background), e.g.
 """
 
 import copy
-import functools
 
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
@@ -101,9 +100,7 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
     """
     if conv_defs is None:
         conv_defs = V2_DEF
-    if 'multiplier' in kwargs:
-        raise ValueError('mobilenetv2 doesn\'t support generic multiplier parameter use '
-                         '"depth_multiplier" instead.')
+    lib.reject_generic_multiplier(kwargs, 'mobilenetv2')
     if finegrain_classification_mode and depth_multiplier < 1:
         conv_defs = copy.deepcopy(conv_defs)
         last = conv_defs['spec'][-1]
@@ -128,13 +125,7 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
 mobilenet.default_image_size = 224
 
 
-def wrapped_partial(func, *args, **kwargs):
-    """functools.partial that keeps func's name, docstring and attributes
-    (default_image_size in particular)."""
-    partial_func = functools.partial(func, *args, **kwargs)
-    functools.update_wrapper(partial_func, func)
-    return partial_func
-
+wrapped_partial = lib.wrapped_partial
 
 # Below width 1 the published checkpoints keep the 1280-channel last layer.
 mobilenet_v2_140 = wrapped_partial(mobilenet, depth_multiplier=1.4)

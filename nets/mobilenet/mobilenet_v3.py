@@ -134,28 +134,6 @@ V3_LARGE = dict(
         *_head(960, 1280, activation_fn=hard_swish),
     ])
 
-V3_LARGE_MINIMALISTIC = dict(
-    defaults=dict(DEFAULTS),
-    spec=[
-        op(slim.conv2d, stride=2, num_outputs=16, kernel_size=(3, 3)),
-        mbv3_op(ef=1, n=16, k=3),
-        mbv3_op(ef=4, n=24, k=3, s=2),
-        mbv3_op(ef=3, n=24, k=3, s=1),
-        mbv3_op(ef=3, n=40, k=3, s=2),
-        mbv3_op(ef=3, n=40, k=3, s=1),
-        mbv3_op(ef=3, n=40, k=3, s=1),
-        mbv3_op(ef=6, n=80, k=3, s=2),
-        mbv3_op(ef=2.5, n=80, k=3, s=1),
-        mbv3_op(ef=184 / 80., n=80, k=3, s=1),
-        mbv3_op(ef=184 / 80., n=80, k=3, s=1),
-        mbv3_op(ef=6, n=112, k=3, s=1),
-        mbv3_op(ef=6, n=112, k=3, s=1),
-        mbv3_op(ef=6, n=160, k=3, s=2),
-        mbv3_op(ef=6, n=160, k=3, s=1),
-        mbv3_op(ef=6, n=160, k=3, s=1),
-        *_head(960, 1280),
-    ])
-
 V3_SMALL = dict(
     defaults=dict(DEFAULTS),
     spec=[
@@ -174,23 +152,22 @@ V3_SMALL = dict(
         *_head(576, 1024, activation_fn=hard_swish),
     ])
 
-V3_SMALL_MINIMALISTIC = dict(
-    defaults=dict(DEFAULTS),
-    spec=[
-        op(slim.conv2d, stride=2, num_outputs=16, kernel_size=(3, 3)),
-        mbv3_op(ef=1, n=16, k=3, s=2),
-        mbv3_op(ef=72. / 16, n=24, k=3, s=2),
-        mbv3_op(ef=88. / 24, n=24, k=3, s=1),
-        mbv3_op(ef=4, n=40, k=3, s=2),
-        mbv3_op(ef=6, n=40, k=3, s=1),
-        mbv3_op(ef=6, n=40, k=3, s=1),
-        mbv3_op(ef=3, n=48, k=3, s=1),
-        mbv3_op(ef=3, n=48, k=3, s=1),
-        mbv3_op(ef=6, n=96, k=3, s=2),
-        mbv3_op(ef=6, n=96, k=3, s=1),
-        mbv3_op(ef=6, n=96, k=3, s=1),
-        *_head(576, 1024),
-    ])
+
+def _minimalistic(conv_defs):
+    """A copy of a V3 conv_defs without squeeze-excite, hard-swish and 5x5 kernels:
+    3x3 ReLU blocks, and the convolutions' default activation (ReLU)."""
+    defs = copy.deepcopy(conv_defs)
+    for layer in defs['spec']:
+        if layer.op is ops.expanded_conv:
+            layer.params.update(kernel_size=(3, 3), inner_activation_fn=tf.nn.relu,
+                                expansion_transform=None)
+        else:
+            layer.params.pop('activation_fn', None)
+    return defs
+
+
+V3_LARGE_MINIMALISTIC = _minimalistic(V3_LARGE)
+V3_SMALL_MINIMALISTIC = _minimalistic(V3_SMALL)
 
 V3_EDGETPU = dict(
     defaults=dict(DEFAULTS),
@@ -245,20 +222,12 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
         the depth_multiplier.
     use_groupnorm: group normalisation (kwarg `groups`, default 8) instead of
         batch norm.
-    kwargs: for lib.mobilenet and lib.mobilenet_base: is_training, reuse,
-        prediction_fn, base_only, final_endpoint, output_stride,
-        use_explicit_padding, use_reduce_mean_for_pooling.
-    Returns (logits [batch, num_classes], end_points): 'layer_<i>', their
-    '/output', '/expansion_output' and '/depthwise_output', 'global_pool',
-    'Logits', 'Predictions'.
-    Raises ValueError for a `multiplier` argument (use depth_multiplier) and
-    the errors of lib.mobilenet.
+    kwargs, results and errors: as mobilenet_v2.mobilenet's, with a 'layer_<i>'
+    end point per layer of conv_defs.
     """
     if conv_defs is None:
         conv_defs = V3_LARGE
-    if 'multiplier' in kwargs:
-        raise ValueError('mobilenetv3 doesn\'t support generic multiplier parameter use '
-                         '"depth_multiplier" instead.')
+    lib.reject_generic_multiplier(kwargs, 'mobilenetv3')
     if finegrain_classification_mode:
         conv_defs = copy.deepcopy(conv_defs)
         conv_defs['spec'][-1] = conv_defs['spec'][-1]._replace(multiplier_func=_keep_depth)
@@ -281,12 +250,9 @@ def mobilenet_base(input_tensor, depth_multiplier=1.0, **kwargs):
 
 
 def wrapped_partial(func, new_defaults=None, **kwargs):
-    """functools.partial(func, **kwargs) that keeps func's name, docstring and
-    attributes (default_image_size in particular); new_defaults are further
-    keyword defaults, overridable like the others."""
-    partial_func = functools.partial(func, **dict(new_defaults or {}, **kwargs))
-    functools.update_wrapper(partial_func, func)
-    return partial_func
+    """lib.wrapped_partial(func, **kwargs); new_defaults are further keyword
+    defaults, overridable like the others."""
+    return lib.wrapped_partial(func, **dict(new_defaults or {}, **kwargs))
 
 
 large = wrapped_partial(mobilenet, conv_defs=V3_LARGE)

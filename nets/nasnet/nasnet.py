@@ -31,26 +31,36 @@ import tf_slim as slim
 from nets.nasnet import nasnet_utils
 
 
+def _config(stem_multiplier, num_cells, num_conv_filters, drop_path_keep_prob,
+            skip_reduction_layer_input, dense_dropout_keep_prob=0.5,
+            total_training_steps=250000):
+    """HParams of a published NASNet or PNASNet: the arguments, and what all of them
+    share (two reductions doubling the filters, an auxiliary head, NHWC, ReLU)."""
+    return nasnet_utils.HParams(
+        stem_multiplier=stem_multiplier,
+        num_cells=num_cells,
+        num_conv_filters=num_conv_filters,
+        drop_path_keep_prob=drop_path_keep_prob,
+        skip_reduction_layer_input=skip_reduction_layer_input,
+        dense_dropout_keep_prob=dense_dropout_keep_prob,
+        total_training_steps=total_training_steps,
+        filter_scaling_rate=2.0,
+        num_reduction_layers=2,
+        use_aux_head=1,
+        data_format='NHWC',
+        use_bounded_activation=False,
+    )
+
+
 # Training notes of the published model: batch size 32, learning rate 0.025 with a
 # single-period cosine decay, auxiliary loss weight 0.4, gradients clipped to a global
 # norm of 5.
 def cifar_config():
     """Hyper-parameters of NASNet-A 6 @ 768 for CIFAR-10."""
-    return nasnet_utils.HParams(
-        stem_multiplier=3.0,
-        drop_path_keep_prob=0.6,
-        num_cells=18,
-        use_aux_head=1,
-        num_conv_filters=32,
-        dense_dropout_keep_prob=1.0,
-        filter_scaling_rate=2.0,
-        num_reduction_layers=2,
-        data_format='NHWC',
-        skip_reduction_layer_input=0,
-        # 600 epochs at batch size 32; drop path gets stronger over these steps.
-        total_training_steps=937500,
-        use_bounded_activation=False,
-    )
+    # 600 epochs at batch size 32; drop path gets stronger over these steps.
+    return _config(stem_multiplier=3.0, num_cells=18, num_conv_filters=32,
+                   drop_path_keep_prob=0.6, skip_reduction_layer_input=0,
+                   dense_dropout_keep_prob=1.0, total_training_steps=937500)
 
 
 # Training notes: batch size 16 on each of 100 synchronous replicas, learning rate
@@ -58,20 +68,8 @@ def cifar_config():
 # smoothing 0.1, gradients clipped to a global norm of 10.
 def large_imagenet_config():
     """Hyper-parameters of NASNet-A 6 @ 4032 (NASNet Large) for ImageNet at 331 x 331."""
-    return nasnet_utils.HParams(
-        stem_multiplier=3.0,
-        dense_dropout_keep_prob=0.5,
-        num_cells=18,
-        filter_scaling_rate=2.0,
-        num_conv_filters=168,
-        drop_path_keep_prob=0.7,
-        use_aux_head=1,
-        num_reduction_layers=2,
-        data_format='NHWC',
-        skip_reduction_layer_input=1,
-        total_training_steps=250000,
-        use_bounded_activation=False,
-    )
+    return _config(stem_multiplier=3.0, num_cells=18, num_conv_filters=168,
+                   drop_path_keep_prob=0.7, skip_reduction_layer_input=1)
 
 
 # Training notes: batch size 32 on each of 50 synchronous replicas, learning rate
@@ -79,26 +77,8 @@ def large_imagenet_config():
 # smoothing 0.1, gradients clipped to a global norm of 10.
 def mobile_imagenet_config():
     """Hyper-parameters of NASNet-A 4 @ 1056 (NASNet Mobile) for ImageNet at 224 x 224."""
-    return nasnet_utils.HParams(
-        stem_multiplier=1.0,
-        dense_dropout_keep_prob=0.5,
-        num_cells=12,
-        filter_scaling_rate=2.0,
-        drop_path_keep_prob=1.0,
-        num_conv_filters=44,
-        use_aux_head=1,
-        num_reduction_layers=2,
-        data_format='NHWC',
-        skip_reduction_layer_input=0,
-        total_training_steps=250000,
-        use_bounded_activation=False,
-    )
-
-
-def _update_hparams(hparams, is_training):
-    """Drop path only regularises training."""
-    if not is_training:
-        hparams.set_hparam('drop_path_keep_prob', 1.0)
+    return _config(stem_multiplier=1.0, num_cells=12, num_conv_filters=44,
+                   drop_path_keep_prob=1.0, skip_reduction_layer_input=0)
 
 
 def _nasnet_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
@@ -227,14 +207,17 @@ def _build_nasnet_base(images, normal_cell, reduction_cell, num_classes, hparams
                        is_training, stem_type, final_endpoint=None, current_step=None):
     """Builds the network from its cells; see `build_nasnet_mobile`.
 
-    stem_type: 'imagenet' (convolution and two reduction cells) or 'cifar'
-    (one convolution).
+    reduction_cell: NASNet's cell before the second and the third stack; None for
+    PNASNet, whose normal cell runs there with stride 2 instead.
+    stem_type: 'imagenet' (convolution and two stride-2 cells: the reduction cell,
+    or PNASNet's normal cell) or 'cifar' (one convolution).
     """
     reduction_indices = nasnet_utils.calc_reduction_layers(
         hparams.num_cells, hparams.num_reduction_layers)
+    reduction_names = [] if reduction_cell is None else [
+        'Reduction_Cell_%d' % i for i in range(len(reduction_indices))]
     _check_final_endpoint(final_endpoint, (
-        ['Stem'] + ['Reduction_Cell_%d' % i for i in range(len(reduction_indices))]
-        + ['Cell_%d' % i for i in range(hparams.num_cells)]
+        ['Stem'] + reduction_names + ['Cell_%d' % i for i in range(hparams.num_cells)]
         + ['global_pool', 'Logits', 'Predictions']))
     end_points = {}
 
@@ -243,7 +226,8 @@ def _build_nasnet_base(images, normal_cell, reduction_cell, num_classes, hparams
         return name == final_endpoint
 
     if stem_type == 'imagenet':
-        net, cell_outputs = _imagenet_stem(images, hparams, reduction_cell, current_step)
+        stem_cell = normal_cell if reduction_cell is None else reduction_cell
+        net, cell_outputs = _imagenet_stem(images, hparams, stem_cell, current_step)
         # Drop path numbers the cells from the first stem cell.
         true_cell_num = 2
     elif stem_type == 'cifar':
@@ -258,25 +242,31 @@ def _build_nasnet_base(images, normal_cell, reduction_cell, num_classes, hparams
     aux_head_cell_idxes = [index - 1 for index in reduction_indices[1:2]]
     filter_scaling = 1.0
     for cell_num in range(hparams.num_cells):
+        stride = 1
         # With skip_reduction_layer_input, the first normal cell after a reduction
         # reads the reduction's input's predecessor rather than the reduction's input.
         if hparams.skip_reduction_layer_input:
             prev_layer = cell_outputs[-2]
         if cell_num in reduction_indices:
             filter_scaling *= hparams.filter_scaling_rate
-            reduction_num = reduction_indices.index(cell_num)
-            net = reduction_cell(net, scope='reduction_cell_%d' % reduction_num,
-                                 filter_scaling=filter_scaling, stride=2,
-                                 prev_layer=cell_outputs[-2], cell_num=true_cell_num,
-                                 current_step=current_step)
-            if reached('Reduction_Cell_%d' % reduction_num, net):
-                return net, end_points
-            true_cell_num += 1
-            cell_outputs.append(net)
-        if not hparams.skip_reduction_layer_input:
+            if reduction_cell is None:
+                stride = 2
+            else:
+                reduction_num = reduction_indices.index(cell_num)
+                net = reduction_cell(net, scope='reduction_cell_%d' % reduction_num,
+                                     filter_scaling=filter_scaling, stride=2,
+                                     prev_layer=cell_outputs[-2], cell_num=true_cell_num,
+                                     current_step=current_step)
+                if reached('Reduction_Cell_%d' % reduction_num, net):
+                    return net, end_points
+                true_cell_num += 1
+                cell_outputs.append(net)
+        # Without skip_reduction_layer_input, a strided normal cell (PNASNet) keeps
+        # the prev_layer of the cell before it, as in TF-Slim.
+        if not hparams.skip_reduction_layer_input and stride == 1:
             prev_layer = cell_outputs[-2]
         net = normal_cell(net, scope='cell_%d' % cell_num, filter_scaling=filter_scaling,
-                          stride=1, prev_layer=prev_layer, cell_num=true_cell_num,
+                          stride=stride, prev_layer=prev_layer, cell_num=true_cell_num,
                           current_step=current_step)
         if reached('Cell_%d' % cell_num, net):
             return net, end_points
@@ -317,17 +307,30 @@ def _prepare_images(images, hparams):
     return images
 
 
-def _build_nasnet(images, num_classes, is_training, hparams, stem_type, final_endpoint,
-                  current_step):
-    """Shared body of the build_nasnet_* functions; `hparams` is already a private copy."""
-    _update_hparams(hparams, is_training)
+def _build_nasnet(images, num_classes, is_training, config, stem_type, final_endpoint,
+                  current_step, normal_cell_class=nasnet_utils.NasNetANormalCell,
+                  reduction_cell_class=nasnet_utils.NasNetAReductionCell):
+    """Shared body of the build_nasnet_* and build_pnasnet_* functions.
+
+    config is copied, not changed. reduction_cell_class: None for PNASNet, whose
+    normal cell also does the reductions. Returns (net, end_points).
+    """
+    hparams = copy.deepcopy(config)
+    # Drop path only regularises training.
+    if not is_training:
+        hparams.set_hparam('drop_path_keep_prob', 1.0)
     images = _prepare_images(images, hparams)
-    # Drop path's schedule counts the reduction cells, and the stem cells on ImageNet.
-    total_num_cells = hparams.num_cells + 2 + (2 if stem_type == 'imagenet' else 0)
+    # Drop path's schedule counts every cell: NASNet's two reduction cells, and the
+    # two stem cells on ImageNet.
+    total_num_cells = hparams.num_cells
+    if reduction_cell_class is not None:
+        total_num_cells += 2
+    if stem_type == 'imagenet':
+        total_num_cells += 2
     cell_args = (hparams.num_conv_filters, hparams.drop_path_keep_prob, total_num_cells,
                  hparams.total_training_steps, hparams.use_bounded_activation)
-    normal_cell = nasnet_utils.NasNetANormalCell(*cell_args)
-    reduction_cell = nasnet_utils.NasNetAReductionCell(*cell_args)
+    normal_cell = normal_cell_class(*cell_args)
+    reduction_cell = None if reduction_cell_class is None else reduction_cell_class(*cell_args)
     with _model_arg_scope(hparams, is_training):
         return _build_nasnet_base(images, normal_cell, reduction_cell, num_classes, hparams,
                                   is_training, stem_type, final_endpoint, current_step)
@@ -338,9 +341,8 @@ def build_nasnet_cifar(images, num_classes, is_training=True, config=None, curre
 
     Arguments and results as `build_nasnet_mobile`, without final_endpoint.
     """
-    hparams = cifar_config() if config is None else copy.deepcopy(config)
-    return _build_nasnet(images, num_classes, is_training, hparams, 'cifar', None,
-                         current_step)
+    config = cifar_config() if config is None else config
+    return _build_nasnet(images, num_classes, is_training, config, 'cifar', None, current_step)
 
 
 build_nasnet_cifar.default_image_size = 32
@@ -362,8 +364,8 @@ def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=No
     Returns (logits [batch, num_classes], end_points).
     Raises ValueError for an unknown final_endpoint or an unknown height or width.
     """
-    hparams = mobile_imagenet_config() if config is None else copy.deepcopy(config)
-    return _build_nasnet(images, num_classes, is_training, hparams, 'imagenet', final_endpoint,
+    config = mobile_imagenet_config() if config is None else config
+    return _build_nasnet(images, num_classes, is_training, config, 'imagenet', final_endpoint,
                          current_step)
 
 
@@ -377,8 +379,8 @@ def build_nasnet_large(images, num_classes, is_training=True, final_endpoint=Non
     Arguments and results as `build_nasnet_mobile`; config defaults to
     large_imagenet_config().
     """
-    hparams = large_imagenet_config() if config is None else copy.deepcopy(config)
-    return _build_nasnet(images, num_classes, is_training, hparams, 'imagenet', final_endpoint,
+    config = large_imagenet_config() if config is None else config
+    return _build_nasnet(images, num_classes, is_training, config, 'imagenet', final_endpoint,
                          current_step)
 
 

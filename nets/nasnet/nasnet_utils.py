@@ -410,35 +410,36 @@ class NasNetABaseCell:
         return keep_prob
 
 
-class NasNetANormalCell(NasNetABaseCell):
+class FixedCell(NasNetABaseCell):
+    """A cell whose operations and wiring are its class's OPERATIONS,
+    USED_HIDDENSTATES and HIDDENSTATE_INDICES (see NasNetABaseCell)."""
+
+    def __init__(self, num_conv_filters, drop_path_keep_prob, total_num_cells,
+                 total_training_steps, use_bounded_activation=False):
+        super().__init__(num_conv_filters, self.OPERATIONS, self.USED_HIDDENSTATES,
+                         self.HIDDENSTATE_INDICES, drop_path_keep_prob, total_num_cells,
+                         total_training_steps, use_bounded_activation)
+
+
+class NasNetANormalCell(FixedCell):
     """The NASNet-A normal cell (Figure 4 of the paper, left): keeps the size."""
 
-    def __init__(self, num_conv_filters, drop_path_keep_prob, total_num_cells,
-                 total_training_steps, use_bounded_activation=False):
-        operations = ['separable_5x5_2', 'separable_3x3_2',
-                      'separable_5x5_2', 'separable_3x3_2',
-                      'avg_pool_3x3', 'none',
-                      'avg_pool_3x3', 'avg_pool_3x3',
-                      'separable_3x3_2', 'none']
-        used_hiddenstates = [1, 0, 0, 0, 0, 0, 0]
-        hiddenstate_indices = [0, 1, 1, 1, 0, 1, 1, 1, 0, 0]
-        super().__init__(num_conv_filters, operations, used_hiddenstates, hiddenstate_indices,
-                         drop_path_keep_prob, total_num_cells, total_training_steps,
-                         use_bounded_activation)
+    OPERATIONS = ['separable_5x5_2', 'separable_3x3_2',
+                  'separable_5x5_2', 'separable_3x3_2',
+                  'avg_pool_3x3', 'none',
+                  'avg_pool_3x3', 'avg_pool_3x3',
+                  'separable_3x3_2', 'none']
+    USED_HIDDENSTATES = [1, 0, 0, 0, 0, 0, 0]
+    HIDDENSTATE_INDICES = [0, 1, 1, 1, 0, 1, 1, 1, 0, 0]
 
 
-class NasNetAReductionCell(NasNetABaseCell):
+class NasNetAReductionCell(FixedCell):
     """The NASNet-A reduction cell (Figure 4 of the paper, right): meant for stride 2."""
 
-    def __init__(self, num_conv_filters, drop_path_keep_prob, total_num_cells,
-                 total_training_steps, use_bounded_activation=False):
-        operations = ['separable_5x5_2', 'separable_7x7_2',
-                      'max_pool_3x3', 'separable_7x7_2',
-                      'avg_pool_3x3', 'separable_5x5_2',
-                      'none', 'avg_pool_3x3',
-                      'separable_3x3_2', 'max_pool_3x3']
-        used_hiddenstates = [1, 1, 1, 0, 0, 0, 0]
-        hiddenstate_indices = [0, 1, 0, 1, 0, 1, 3, 2, 2, 0]
-        super().__init__(num_conv_filters, operations, used_hiddenstates, hiddenstate_indices,
-                         drop_path_keep_prob, total_num_cells, total_training_steps,
-                         use_bounded_activation)
+    OPERATIONS = ['separable_5x5_2', 'separable_7x7_2',
+                  'max_pool_3x3', 'separable_7x7_2',
+                  'avg_pool_3x3', 'separable_5x5_2',
+                  'none', 'avg_pool_3x3',
+                  'separable_3x3_2', 'max_pool_3x3']
+    USED_HIDDENSTATES = [1, 1, 1, 0, 0, 0, 0]
+    HIDDENSTATE_INDICES = [0, 1, 0, 1, 0, 1, 3, 2, 2, 0]
