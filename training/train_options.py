@@ -2,19 +2,18 @@
 
 import dataclasses
 
+from datasets.input_options import InputOptions
 from flag_options import option
 
 
 @dataclasses.dataclass
-class TrainOptions:
+class TrainOptions(InputOptions):
     # Where and how to run.
     train_dir: str = option('/tmp/tfmodel/',
                             'Directory where checkpoints and event logs are written to.')
     num_clones: int = option(1, 'Number of model clones to deploy.')
     clone_on_cpu: bool = option(False, 'Use CPUs to deploy clones.')
     num_readers: int = option(4, 'The number of parallel readers that read data from the dataset.')
-    num_preprocessing_threads: int = option(
-        4, 'The number of threads used to create the batches.')
     log_every_n_steps: int = option(10, 'The frequency with which logs are printed.')
     save_summaries_secs: int = option(
         600, 'The frequency with which summaries are saved, in seconds.')
@@ -54,23 +53,11 @@ class TrainOptions:
     num_epochs_per_decay: float = option(
         2.0, 'Number of epochs after which learning rate decays.')
 
-    # Dataset.
-    dataset_name: str = option('imagenet', 'The name of the dataset to load.')
+    # Dataset and model (the shared ones are in InputOptions).
     dataset_split_name: str = option('train', 'The name of the train/test split.')
-    dataset_dir: str | None = option(
-        None, 'The directory where the dataset files are stored.')
-    labels_offset: int = option(
-        0, 'An offset for the labels in the dataset. This flag is primarily used to evaluate '
-        'the VGG and ResNet architectures which do not use a background class for the '
-        'ImageNet dataset.')
-    model_name: str = option('inception_v3', 'The name of the architecture to train.')
-    preprocessing_name: str | None = option(
-        None, 'The name of the preprocessing to use. If left as `None`, then the model_name '
-        'flag is used.')
     batch_size: int = option(32, 'The number of samples in each batch (per clone).')
     train_image_size: int | None = option(None, 'Train image size (default: the network\'s).')
     max_number_of_steps: int | None = option(
         None, 'The maximum number of training steps (default: train until stopped).')
-    use_grayscale: bool = option(False, 'Whether to convert input images to grayscale.')
     aux_loss_weight: float = option(
         0.4, 'Weight of the auxiliary logits loss, for networks that have AuxLogits.')
