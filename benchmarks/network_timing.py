@@ -101,7 +101,8 @@ def time_network(model_name, batch_size=32, num_batches=100, mode='forward', ima
             op = tf.reduce_sum(logits)
         else:
             gradients = tf.gradients(tf.nn.l2_loss(logits), tf.trainable_variables())
-            op = tf.add_n([tf.reduce_sum(g) for g in gradients])
+            # Heads that do not feed the logits (auxiliary logits) have no gradient.
+            op = tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None])
         with tf.Session() as session:
             session.run(tf.global_variables_initializer())
             mean, std = _timed_runs(session, op, num_batches, burn_in)

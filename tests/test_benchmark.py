@@ -44,3 +44,10 @@ def test_benchmark_script_prints_a_table_row():
     assert lines[0].startswith('| network | mode | batch | size | sec/batch | images/sec')
     assert lines[2].startswith('| cifarnet | forward | 2 | 32 |')
     assert '1,756,426' in lines[2]
+
+
+def test_forward_backward_skips_heads_without_gradient():
+    # Inception V3's auxiliary head does not feed the logits, so it has no gradient.
+    timing = network_timing.time_network('inception_v3', batch_size=1, num_batches=1,
+                                         mode='forward_backward', image_size=80, burn_in=0)
+    assert timing.trainable_parameters > 20_000_000 and timing.sec_per_batch_mean > 0
