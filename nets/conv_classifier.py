@@ -72,3 +72,16 @@ def conv_classifier(net, end_points, scope_name, fc6_depth, fc6_kernel_size, num
     if spatial_squeeze:
         net = tf.squeeze(net, [1, 2], name='fc8/squeezed')
     return keep('fc8', net), end_points
+
+
+def relu_conv_arg_scope(weight_decay, initial_bias):
+    """The arg scope AlexNet and OverFeat share: ReLU layers with L2 `weight_decay` on
+    the weights and biases starting at `initial_bias`; 'SAME' convolutions and 'VALID'
+    max pools."""
+    with (slim.arg_scope([slim.conv2d, slim.fully_connected],
+                         activation_fn=tf.nn.relu,
+                         biases_initializer=tf.constant_initializer(initial_bias),
+                         weights_regularizer=slim.l2_regularizer(weight_decay)),
+          slim.arg_scope([slim.conv2d], padding='SAME'),
+          slim.arg_scope([slim.max_pool2d], padding='VALID') as arg_scope):
+        return arg_scope

@@ -13,19 +13,13 @@ Typical use, logits for a 231x231 batch:
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from nets.conv_classifier import conv_classifier, end_point_recorder
+from nets.conv_classifier import conv_classifier, end_point_recorder, relu_conv_arg_scope
 
 
 def overfeat_arg_scope(weight_decay=0.0005):
-    """ReLU layers with L2 `weight_decay` on the weights and zero-initialised biases;
-    'SAME' convolutions and 'VALID' max pools."""
-    with (slim.arg_scope([slim.conv2d, slim.fully_connected],
-                         activation_fn=tf.nn.relu,
-                         weights_regularizer=slim.l2_regularizer(weight_decay),
-                         biases_initializer=tf.zeros_initializer()),
-          slim.arg_scope([slim.conv2d], padding='SAME'),
-          slim.arg_scope([slim.max_pool2d], padding='VALID') as arg_scope):
-        return arg_scope
+    """ReLU layers with L2 `weight_decay` and zero-initialised biases (see
+    `conv_classifier.relu_conv_arg_scope`)."""
+    return relu_conv_arg_scope(weight_decay, initial_bias=0.0)
 
 
 def overfeat(inputs, num_classes=1000, is_training=True, dropout_keep_prob=0.5,
