@@ -120,6 +120,36 @@ def test_learning_rate_schedules(decay_type, expected):
     assert values == pytest.approx(expected, rel=1e-6)
 
 
+def _rates(options, steps, num_samples=100):
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int64, [])
+        rate = optimization.learning_rate_schedule(options, num_samples, step)
+        with tf.Session() as session:
+            return [session.run(rate, {step: s}) for s in steps]
+
+
+def test_cosine_decay_after_linear_warmup():
+    # 100 examples, batch 10: one warm-up epoch is 10 steps; the cosine spans steps 10..110.
+    options = TrainOptions(learning_rate=0.1, end_learning_rate=0.01, batch_size=10,
+                           learning_rate_decay_type='cosine', warmup_epochs=1.0,
+                           max_number_of_steps=110)
+    assert _rates(options, [0, 5, 10, 60, 110, 200]) == pytest.approx(
+        [0.0, 0.05, 0.1, 0.055, 0.01, 0.01], rel=1e-5)
+    with pytest.raises(ValueError, match='set --max_number_of_steps'):
+        _rates(dataclasses.replace(options, max_number_of_steps=None), [0])
+
+
+def test_warmup_reaches_the_decayed_rate_and_sync_replicas_shorten_the_decay():
+    options = TrainOptions(learning_rate=0.1, learning_rate_decay_factor=0.5,
+                           num_epochs_per_decay=1.0, batch_size=10, warmup_epochs=1.0)
+    assert _rates(options, [5, 10, 15, 25]) == pytest.approx([0.025, 0.05, 0.05, 0.025],
+                                                             rel=1e-5)
+    # Each synchronous step aggregates two batches, so one epoch is 5 steps.
+    synchronous = dataclasses.replace(options, warmup_epochs=0.0, sync_replicas=True,
+                                      replicas_to_aggregate=2)
+    assert _rates(synchronous, [4, 5, 10]) == pytest.approx([0.1, 0.05, 0.025], rel=1e-5)
+
+
 def test_every_optimizer_builds_and_unknown_names_are_listed():
     with tf.Graph().as_default():
         for name in optimization.OPTIMIZERS:
@@ -127,6 +157,6 @@ def test_every_optimizer_builds_and_unknown_names_are_listed():
             assert isinstance(optimization.make_optimizer(options, 0.1), tf.train.Optimizer)
         with pytest.raises(ValueError, match='valid optimizers: adadelta, adagrad, adam'):
             optimization.make_optimizer(TrainOptions(optimizer='lamb'), 0.1)
-        with pytest.raises(ValueError, match='valid types: exponential, fixed, polynomial'):
+        with pytest.raises(ValueError, match='valid types: cosine, exponential, fixed, polynomial'):
             optimization.learning_rate_schedule(
                 TrainOptions(learning_rate_decay_type='step'), 100, tf.constant(0))

@@ -3,6 +3,7 @@
 import os
 
 import tensorflow.compat.v1 as tf
+from absl import logging
 
 
 def resolve_checkpoint(checkpoint_path):
@@ -29,3 +30,86 @@ def resolve_checkpoint(checkpoint_path):
                      'or a checkpoint prefix such as model.ckpt-1000.'
                      % (checkpoint_path, 'its directory holds: ' + ', '.join(found) if found
                         else 'its directory does not exist or is empty'))
+
+
+def parse_scopes(scopes):
+    """['a', 'b'] for the flag value 'a, b'; [] for None or ''."""
+    return [scope.strip() for scope in (scopes or '').split(',') if scope.strip()]
+
+
+def in_scopes(name, scopes):
+    """Whether the variable or op `name` lies under one of `scopes` (whole path components)."""
+    return any(name == scope or name.startswith(scope.rstrip('/') + '/') for scope in scopes)
+
+
+def layer_scope(variable_name):
+    """The scope to exclude for a variable: its first two path components.
+
+    'InceptionV3/Logits/Conv2d_1c_1x1/weights' -> 'InceptionV3/Logits'.
+    """
+    return '/'.join(variable_name.split('/')[:2]) if variable_name.count('/') >= 2 \
+        else variable_name.rsplit('/', 1)[0]
+
+
+def _class_count_hint(mismatches):
+    """Advice when the only difference is ImageNet's background class (1001 vs 1000)."""
+    for _, checkpoint_shape, model_shape in mismatches:
+        if checkpoint_shape[:-1] != model_shape[:-1]:
+            continue
+        if checkpoint_shape[-1] + 1 == model_shape[-1]:
+            return (' The checkpoint has %d classes and the model %d: the checkpoint has no '
+                    'background class, so pass --labels_offset=1 to use it as it is.'
+                    % (checkpoint_shape[-1], model_shape[-1]))
+        if checkpoint_shape[-1] == model_shape[-1] + 1:
+            return (' The checkpoint has %d classes and the model %d: the checkpoint has a '
+                    'background class, so pass --labels_offset=0 to use it as it is.'
+                    % (checkpoint_shape[-1], model_shape[-1]))
+    return ''
+
+
+def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missing_vars=False):
+    """The variables to restore from `checkpoint`, by checkpoint name, after checking shapes.
+
+    Args:
+      checkpoint: a checkpoint prefix.
+      variables: the model's variables.
+      exclude_scopes: scopes whose variables are not restored (they keep their initial values).
+      ignore_missing_vars: skip (and log) variables the checkpoint lacks instead of failing.
+    Returns:
+      {name in checkpoint: variable}.
+    Raises:
+      ValueError: a shape mismatch (naming the variables, both shapes and the
+        --checkpoint_exclude_scopes that would skip them) or missing variables.
+    """
+    checkpoint_shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    wanted = {variable.op.name: variable for variable in variables
+              if not in_scopes(variable.op.name, exclude_scopes)}
+    mismatches = [(name, checkpoint_shapes[name], variable.shape.as_list())
+                  for name, variable in sorted(wanted.items())
+                  if name in checkpoint_shapes
+                  and checkpoint_shapes[name] != variable.shape.as_list()]
+    if mismatches:
+        scopes = list(exclude_scopes)
+        for name, _, _ in mismatches:
+            if layer_scope(name) not in scopes:
+                scopes.append(layer_scope(name))
+        raise ValueError(
+            'Checkpoint %s does not fit the model: %d variable(s) have other shapes:\n%s\n'
+            'Skip them with --checkpoint_exclude_scopes=%s (and, to fine-tune only the new '
+            'layers, --trainable_scopes=%s).%s'
+            % (checkpoint, len(mismatches),
+               '\n'.join('  %s: checkpoint %s, model %s' % mismatch for mismatch in mismatches),
+               ','.join(scopes), ','.join(scopes),
+               _class_count_hint(mismatches)))
+    missing = sorted(name for name in wanted if name not in checkpoint_shapes)
+    if missing and not ignore_missing_vars:
+        raise ValueError(
+            'Checkpoint %s lacks %d model variable(s): %s%s. Is it a checkpoint of another '
+            'network? Exclude their scopes with --checkpoint_exclude_scopes, or pass '
+            '--ignore_missing_vars to start them from their initial values.'
+            % (checkpoint, len(missing), ', '.join(missing[:10]),
+               ' ...' if len(missing) > 10 else ''))
+    for name in missing:
+        logging.warning('Variable %s is not in checkpoint %s; it keeps its initial value.',
+                        name, checkpoint)
+    return {name: variable for name, variable in wanted.items() if name in checkpoint_shapes}

@@ -9,10 +9,25 @@ from flag_options import option
 @dataclasses.dataclass
 class TrainOptions(InputOptions):
     # Where and how to run.
+    master: str = option('', 'The address of the TensorFlow master to use.')
     train_dir: str = option('/tmp/tfmodel/',
                             'Directory where checkpoints and event logs are written to.')
     num_clones: int = option(1, 'Number of model clones to deploy.')
     clone_on_cpu: bool = option(False, 'Use CPUs to deploy clones.')
+    worker_replicas: int = option(1, 'Number of worker replicas.')
+    num_ps_tasks: int = option(
+        0, 'The number of parameter servers. If the value is 0, then the parameters are '
+        'handled locally by the worker.')
+    task: int = option(0, 'Task id of the replica running the training.')
+    sync_replicas: bool = option(
+        False, 'Whether or not to synchronize the replicas during training.')
+    replicas_to_aggregate: int = option(
+        1, 'The number of gradients to collect before updating params.')
+    ps_hosts: str = option(
+        '', 'Comma-separated host:port list of the parameter servers; with --worker_hosts and '
+        '--job_name this process starts its own TensorFlow server (else TF_CONFIG is read).')
+    worker_hosts: str = option('', 'Comma-separated host:port list of the workers.')
+    job_name: str = option('', 'This process\'s job in the cluster: "worker" or "ps".')
     num_readers: int = option(4, 'The number of parallel readers that read data from the dataset.')
     log_every_n_steps: int = option(10, 'The frequency with which logs are printed.')
     save_summaries_secs: int = option(
@@ -44,7 +59,8 @@ class TrainOptions(InputOptions):
     # Learning rate.
     learning_rate_decay_type: str = option(
         'exponential', 'Specifies how the learning rate is decayed. One of "fixed", '
-        '"exponential", or "polynomial".')
+        '"exponential", "polynomial" or "cosine" (from --learning_rate down to '
+        '--end_learning_rate at --max_number_of_steps).')
     learning_rate: float = option(0.01, 'Initial learning rate.')
     end_learning_rate: float = option(
         0.0001, 'The minimal end learning rate used by a polynomial decay learning rate.')
@@ -52,6 +68,28 @@ class TrainOptions(InputOptions):
     learning_rate_decay_factor: float = option(0.94, 'Learning rate decay factor.')
     num_epochs_per_decay: float = option(
         2.0, 'Number of epochs after which learning rate decays.')
+    warmup_epochs: float = option(
+        0.0, 'Epochs of linear learning-rate warm-up from 0 before the decay schedule.')
+    moving_average_decay: float | None = option(
+        None, 'The decay to use for the moving average. If left as None, then moving '
+        'averages are not used.')
+    quantize_delay: int = option(
+        -1, 'Number of steps to start quantized training; -1 disables it. Quantization-aware '
+        'training no longer exists in TensorFlow: use export_inference_graph.py '
+        '--tflite_quantize instead.')
+
+    # Fine-tuning.
+    checkpoint_path: str | None = option(
+        None, 'The path to a checkpoint (or a directory of checkpoints) from which to '
+        'fine-tune.')
+    checkpoint_exclude_scopes: str | None = option(
+        None, 'Comma-separated list of scopes of variables to exclude when restoring from a '
+        'checkpoint.')
+    trainable_scopes: str | None = option(
+        None, 'Comma-separated list of scopes to filter the set of variables to train. By '
+        'default, None would train all the variables.')
+    ignore_missing_vars: bool = option(
+        False, 'When restoring a checkpoint would ignore missing variables.')
 
     # Dataset and model (the shared ones are in InputOptions).
     dataset_split_name: str = option('train', 'The name of the train/test split.')

@@ -1,5 +1,6 @@
 """The training loop: dataset -> preprocessing -> network -> losses -> clones -> train op."""
 
+import dataclasses
 import time
 
 import tensorflow.compat.v1 as tf
@@ -8,7 +9,7 @@ from absl import logging
 from datasets import dataset_factory, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
-from training import losses, optimization, progress
+from training import checkpoints, losses, optimization, progress
 
 
 class ProgressLogger(tf.train.SessionRunHook):
@@ -25,6 +26,11 @@ class ProgressLogger(tf.train.SessionRunHook):
         self._start_step = self._step
         self._start_time = self._interval_time = time.time()
         self._interval_start_step = self._step
+
+    @property
+    def step(self):
+        """The global step after the last completed training step."""
+        return self._step
 
     def before_run(self, run_context):
         return tf.train.SessionRunArgs(self._fetches)
@@ -50,19 +56,96 @@ class ProgressLogger(tf.train.SessionRunHook):
         self._interval_start_step = self._step
 
 
+# The message of the in-graph check that stops a step whose loss or gradients are not finite.
+NON_FINITE_MESSAGE = 'Non-finite loss or gradient'
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training stopped because a step's loss or gradients were NaN or infinite."""
+
+
 def _add_end_point_summaries(end_points):
     for name, tensor in end_points.items():
         tf.summary.histogram('activations/' + name, tensor)
         tf.summary.scalar('sparsity/' + name, tf.nn.zero_fraction(tensor))
 
 
-def build_train_graph(options):
-    """Builds the training graph in the default graph.
+def variables_to_train(trainable_scopes):
+    """The trainable variables under `trainable_scopes` (a flag value); all when it is empty.
 
-    Returns:
-      (train_tensor, total_loss, learning_rate, dataset_split): running `train_tensor`
-      does one step (gradient update and batch-norm updates) and returns the total loss.
+    Raises:
+      ValueError: a scope matches no trainable variable; the message lists the model's scopes.
     """
+    trainable = tf.trainable_variables()
+    scopes = checkpoints.parse_scopes(trainable_scopes)
+    if not scopes:
+        return trainable
+    unmatched = [scope for scope in scopes
+                 if not any(checkpoints.in_scopes(v.op.name, [scope]) for v in trainable)]
+    if unmatched:
+        known = sorted({checkpoints.layer_scope(v.op.name) for v in trainable})
+        raise ValueError('--trainable_scopes: %s match(es) no trainable variable. The model\'s '
+                         'scopes are: %s.' % (', '.join(unmatched), ', '.join(known)))
+    return [v for v in trainable if checkpoints.in_scopes(v.op.name, scopes)]
+
+
+def _update_ops(clone_scope, trainable_scopes):
+    """The first clone's update ops (batch-norm statistics), only of trainable scopes if set.
+
+    Layers outside --trainable_scopes are frozen entirely, their statistics included.
+    """
+    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clone_scope)
+    scopes = checkpoints.parse_scopes(trainable_scopes)
+    if not scopes:
+        return update_ops
+    return [op for op in update_ops
+            if checkpoints.in_scopes(getattr(op, 'op', op).name[len(clone_scope):], scopes)]
+
+
+def _guard_finite(total_loss, grads_and_vars):
+    """Gradients that exist only if the loss and every gradient are finite.
+
+    A NaN or infinite value fails the step before any variable changes, so neither the
+    weights in memory nor the next checkpoint are corrupted.
+    """
+    values = [total_loss] + [g.values if isinstance(g, tf.IndexedSlices) else g
+                             for g, _ in grads_and_vars]
+    all_finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.is_finite(v)) for v in values]))
+    check = tf.debugging.Assert(all_finite, [NON_FINITE_MESSAGE, 'loss', total_loss],
+                                name='finite_check')
+    guarded = []
+    with tf.control_dependencies([check]):
+        for gradient, variable in grads_and_vars:
+            if isinstance(gradient, tf.IndexedSlices):
+                gradient = tf.IndexedSlices(tf.identity(gradient.values), gradient.indices,
+                                            gradient.dense_shape)
+            else:
+                gradient = tf.identity(gradient)
+            guarded.append((gradient, variable))
+    return guarded
+
+
+@dataclasses.dataclass
+class TrainGraph:
+    """The tensors and ops of a built training graph.
+
+    train_tensor: runs one step (update, batch-norm statistics, moving averages); its value
+      is the total loss.
+    copy_to_averages: sets every moving average to its variable (after a fine-tuning restore),
+      or None without --moving_average_decay.
+    sync_optimizer: the tf.train.SyncReplicasOptimizer under --sync_replicas, else None.
+    """
+
+    train_tensor: tf.Tensor
+    total_loss: tf.Tensor
+    learning_rate: tf.Tensor
+    dataset_split: object
+    copy_to_averages: tf.Operation | None
+    sync_optimizer: tf.train.SyncReplicasOptimizer | None
+
+
+def build_train_graph(options):
+    """Builds the training graph of `options` (a `TrainOptions`) in the default graph."""
     deploy_config = model_deploy.DeploymentConfig(
         num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu)
     with tf.device(deploy_config.variables_device()):
@@ -98,14 +181,28 @@ def build_train_graph(options):
     tf.summary.image('images', first_clone_images, max_outputs=3)
     _add_end_point_summaries(first_clone_end_points)
     # Batch-norm statistics are updated from the first clone only, as in TF-Slim.
-    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clones[0].scope)
+    update_ops = _update_ops(clones[0].scope, options.trainable_scopes)
+
+    moving_averages, averaged_variables = None, tf.model_variables()
+    if options.moving_average_decay:
+        with tf.device(deploy_config.variables_device()):
+            moving_averages = tf.train.ExponentialMovingAverage(
+                options.moving_average_decay, global_step)
 
     with tf.device(deploy_config.optimizer_device()):
         learning_rate = optimization.learning_rate_schedule(
             options, dataset_split.num_samples, global_step)
         optimizer = optimization.make_optimizer(options, learning_rate)
+        sync_optimizer = None
+        if options.sync_replicas:
+            # The chief's queue runner applies the averaged gradients and the moving averages.
+            optimizer = sync_optimizer = tf.train.SyncReplicasOptimizer(
+                optimizer, replicas_to_aggregate=options.replicas_to_aggregate,
+                total_num_replicas=options.worker_replicas, variable_averages=moving_averages,
+                variables_to_average=averaged_variables if moving_averages else None)
 
-    total_loss, grads_and_vars = model_deploy.optimize_clones(clones, optimizer)
+    total_loss, grads_and_vars = model_deploy.optimize_clones(
+        clones, optimizer, var_list=variables_to_train(options.trainable_scopes))
     for loss in tf.get_collection(tf.GraphKeys.LOSSES):
         tf.summary.scalar('losses/%s' % loss.op.name, loss)
     tf.summary.scalar('total_loss', total_loss)
@@ -113,10 +210,21 @@ def build_train_graph(options):
     for variable in tf.model_variables():
         tf.summary.histogram(variable.op.name, variable)
 
-    apply_gradients = optimizer.apply_gradients(grads_and_vars, global_step=global_step)
-    with tf.control_dependencies(update_ops + [apply_gradients]):
+    apply_gradients = optimizer.apply_gradients(
+        _guard_finite(total_loss, grads_and_vars), global_step=global_step)
+    step_ops = update_ops + [apply_gradients]
+    copy_to_averages = None
+    if moving_averages:
+        if not sync_optimizer:
+            # Averages follow the weights after this step's update.
+            with tf.control_dependencies(step_ops):
+                step_ops = [moving_averages.apply(averaged_variables)]
+        copy_to_averages = tf.group(*[tf.assign(moving_averages.average(v), v)
+                                      for v in averaged_variables], name='copy_to_averages')
+    with tf.control_dependencies(step_ops):
         train_tensor = tf.identity(total_loss, name='train_op')
-    return train_tensor, total_loss, learning_rate, dataset_split
+    return TrainGraph(train_tensor, total_loss, learning_rate, dataset_split, copy_to_averages,
+                      sync_optimizer)
 
 
 def session_config():
@@ -124,37 +232,92 @@ def session_config():
     return tf.ConfigProto(allow_soft_placement=True)
 
 
+def check_options(options):
+    """Fails early, before any graph is built, on settings that cannot work."""
+    if not options.train_dir:
+        raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
+    if options.quantize_delay is not None and options.quantize_delay >= 0:
+        raise ValueError(
+            '--quantize_delay=%d asks for quantization-aware training, which relied on '
+            'tf.contrib.quantize and no longer exists in TensorFlow. Train without it (leave '
+            '--quantize_delay at -1) and quantize the trained model with TFLite post-training '
+            'quantization: export_inference_graph.py --tflite_file=... --tflite_quantize.'
+            % options.quantize_delay)
+
+
+def _fine_tuning_init_fn(options, copy_to_averages):
+    """A Scaffold init_fn restoring --checkpoint_path minus --checkpoint_exclude_scopes.
+
+    Shapes and missing variables are checked now, before any training step.
+    """
+    checkpoint = checkpoints.resolve_checkpoint(options.checkpoint_path)
+    exclude_scopes = checkpoints.parse_scopes(options.checkpoint_exclude_scopes)
+    variables = checkpoints.restorable_variables(
+        checkpoint, tf.model_variables(), exclude_scopes, options.ignore_missing_vars)
+    # With --ignore_missing_vars nothing may be left to restore.
+    saver = tf.train.Saver(variables) if variables else None
+    logging.info('Fine-tuning from %s: restoring %d variables%s', checkpoint, len(variables),
+                 ', excluding scopes ' + ', '.join(exclude_scopes) if exclude_scopes else '')
+
+    def init_fn(unused_scaffold, session):
+        if saver:
+            saver.restore(session, checkpoint)
+        if copy_to_averages is not None:
+            # Averages start from the restored weights, not from the random initial ones.
+            session.run(copy_to_averages)
+
+    return init_fn
+
+
 def train(options):
     """Trains per `options` (a `TrainOptions`), resuming from the last checkpoint in train_dir.
 
     Returns:
       The global step reached.
+    Raises:
+      NonFiniteLossError: a step's loss or gradients were NaN or infinite; the
+        checkpoints in train_dir are those of the steps before.
     """
-    if not options.train_dir:
-        raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
+    check_options(options)
     with tf.Graph().as_default():
-        train_tensor, _, learning_rate, dataset_split = build_train_graph(options)
+        graph = build_train_graph(options)
         latest = tf.train.latest_checkpoint(options.train_dir)
+        init_fn = None
         if latest:
-            logging.info('Resuming from checkpoint %s', latest)
+            logging.info('Resuming from checkpoint %s%s', latest,
+                         '; --checkpoint_path=%s is ignored' % options.checkpoint_path
+                         if options.checkpoint_path else '')
+        elif options.checkpoint_path:
+            init_fn = _fine_tuning_init_fn(options, graph.copy_to_averages)
         logging.info('Training %s on %s/%s (%d examples) into %s', options.model_name,
                      options.dataset_name, options.dataset_split_name,
-                     dataset_split.num_samples, options.train_dir)
-        hooks = [
-            tf.train.NanTensorHook(train_tensor),
-            ProgressLogger(train_tensor, learning_rate,
-                           options.batch_size * options.num_clones,
-                           options.log_every_n_steps, options.max_number_of_steps),
-        ]
+                     graph.dataset_split.num_samples, options.train_dir)
+        progress_logger = ProgressLogger(
+            graph.train_tensor, graph.learning_rate, options.batch_size * options.num_clones,
+            options.log_every_n_steps, options.max_number_of_steps)
+        hooks = [progress_logger]
         if options.max_number_of_steps:
             hooks.append(tf.train.StopAtStepHook(last_step=options.max_number_of_steps))
-        with tf.train.MonitoredTrainingSession(
-                checkpoint_dir=options.train_dir, hooks=hooks,
-                save_checkpoint_secs=options.save_interval_secs,
-                save_summaries_secs=options.save_summaries_secs,
-                log_step_count_steps=None, config=session_config()) as session:
-            while not session.should_stop():
-                session.run(train_tensor)
+        try:
+            with tf.train.MonitoredTrainingSession(
+                    master=options.master, checkpoint_dir=options.train_dir, hooks=hooks,
+                    scaffold=tf.train.Scaffold(init_fn=init_fn),
+                    save_checkpoint_secs=options.save_interval_secs,
+                    save_summaries_secs=options.save_summaries_secs,
+                    log_step_count_steps=None, config=session_config()) as session:
+                while not session.should_stop():
+                    session.run(graph.train_tensor)
+        except tf.errors.InvalidArgumentError as error:
+            # Raised outside the session block, so no checkpoint of this state is saved.
+            if NON_FINITE_MESSAGE not in error.message:
+                raise
+            raise NonFiniteLossError(
+                'Training stopped at step %d: the loss or a gradient is NaN or infinite, so '
+                'the step was not applied. The last checkpoint, %s, is intact. Lower '
+                '--learning_rate (or add warm-up with --warmup_epochs) and check the input '
+                'data, then run again to resume.'
+                % (progress_logger.step + 1,
+                   tf.train.latest_checkpoint(options.train_dir) or 'none yet')) from None
         final_step = tf.train.load_variable(options.train_dir, 'global_step')
     logging.info('Finished training at step %d; checkpoints in %s', final_step, options.train_dir)
     return int(final_step)

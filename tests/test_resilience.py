@@ -1,0 +1,86 @@
+"""Training survives what goes wrong: a diverging loss, a killed process."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+from training import trainer
+from training.train_options import TrainOptions
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _options(digits_dir, train_dir, **overrides):
+    settings = dict(dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir,
+                    model_name='lenet', optimizer='sgd', learning_rate=0.01,
+                    learning_rate_decay_type='fixed', batch_size=20, log_every_n_steps=1)
+    settings.update(overrides)
+    return TrainOptions(**settings)
+
+
+def test_a_non_finite_loss_stops_training_naming_the_step_and_keeps_the_checkpoint(
+        digits_dir, tmp_path):
+    train_dir = str(tmp_path / 'train')
+    assert trainer.train(_options(digits_dir, train_dir, max_number_of_steps=5)) == 5
+    weights = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
+    # An infinite rate makes step 6's update infinite, so step 7's loss is NaN.
+    with pytest.raises(trainer.NonFiniteLossError,
+                       match=r'stopped at step 7: the loss or a gradient is NaN or infinite.*'
+                             r'The last checkpoint, .*model.ckpt-5, is intact'):
+        trainer.train(_options(digits_dir, train_dir, max_number_of_steps=20,
+                               learning_rate=float('inf')))
+    assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-5')
+    np.testing.assert_array_equal(tf.train.load_variable(train_dir, 'LeNet/fc3/weights'),
+                                  weights)
+
+
+def _start_training(digits_dir, train_dir):
+    return subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, 'train_image_classifier.py'),
+         '--dataset_name=digits', '--dataset_dir=' + digits_dir, '--model_name=lenet',
+         '--train_dir=' + train_dir, '--optimizer=sgd', '--learning_rate_decay_type=fixed',
+         '--batch_size=20', '--save_interval_secs=1', '--max_number_of_steps=1000000'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+
+
+def _wait_for_checkpoint_after(train_dir, step, timeout_secs=180):
+    deadline = time.time() + timeout_secs
+    while time.time() < deadline:
+        latest = tf.train.latest_checkpoint(train_dir)
+        if latest and int(latest.rsplit('-', 1)[1]) > step:
+            return int(latest.rsplit('-', 1)[1])
+        time.sleep(0.2)
+    raise AssertionError('no checkpoint after step %d in %s' % (step, train_dir))
+
+
+def test_a_killed_training_process_resumes_from_its_last_checkpoint(digits_dir, tmp_path,
+                                                                    caplog):
+    train_dir = str(tmp_path / 'train')
+    step = 0
+    steps_at_kill = []
+    rng = np.random.RandomState(0)
+    for _ in range(2):
+        process = _start_training(digits_dir, train_dir)
+        try:
+            step = _wait_for_checkpoint_after(train_dir, step)
+            # Kill at an arbitrary moment, possibly while the next checkpoint is written.
+            time.sleep(rng.uniform(0.0, 1.5))
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        latest = tf.train.latest_checkpoint(train_dir)
+        step = int(tf.train.load_variable(latest, 'global_step'))
+        assert np.all(np.isfinite(tf.train.load_variable(latest, 'LeNet/fc3/weights')))
+        steps_at_kill.append(step)
+    # The second process continued from the first one's checkpoint.
+    assert 0 < steps_at_kill[0] < steps_at_kill[1]
+    caplog.set_level(logging.INFO)
+    assert trainer.train(_options(digits_dir, train_dir, max_number_of_steps=step + 5)) == step + 5
+    assert 'Resuming from checkpoint %s' % latest in caplog.text
