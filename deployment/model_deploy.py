@@ -1,8 +1,9 @@
 """Deploys a model as clones on one machine's GPUs (or CPU), as TF-Slim's trainer did.
 
 Each clone builds the whole model on its own device and input batch, sharing one set of
-variables kept on the CPU. The clones' gradients are summed before one optimizer update,
-so N clones of batch B train like one model of batch N*B.
+variables: on the CPU of the machine, or spread over the parameter servers when training
+runs on a cluster of worker replicas. The clones' gradients are summed before one optimizer
+update, so N clones of batch B train like one model of batch N*B.
 """
 
 import collections
@@ -13,6 +14,28 @@ import tf_slim as slim
 
 Clone = collections.namedtuple('Clone', ['outputs', 'scope', 'device'])
 
+# The op types that hold a variable's value; only these are placed on parameter servers.
+VARIABLE_OP_TYPES = frozenset(['Variable', 'VariableV2', 'VarHandleOp'])
+
+
+class _ParameterServerChooser:
+    """A device function placing variable ops round-robin on the parameter-server tasks.
+
+    Other ops, and variable ops already given a device, keep the device they have.
+    """
+
+    def __init__(self, ps_job_name, num_ps_tasks):
+        self._ps_job_name = ps_job_name
+        self._num_ps_tasks = num_ps_tasks
+        self._next_task = 0
+
+    def __call__(self, op):
+        if op.device or op.type not in VARIABLE_OP_TYPES:
+            return op.device
+        task = self._next_task
+        self._next_task = (task + 1) % self._num_ps_tasks
+        return '/job:%s/task:%d/device:CPU:0' % (self._ps_job_name, task)
+
 
 @dataclasses.dataclass(frozen=True)
 class DeploymentConfig:
@@ -21,30 +44,82 @@ class DeploymentConfig:
     Attributes:
       num_clones: model copies per machine, one per GPU (or all on the CPU).
       clone_on_cpu: put every clone on the CPU instead of GPU i.
+      replica_id: this worker's task index in the cluster (--task); 0 is the chief.
+      num_replicas: worker replicas training together (--worker_replicas).
+      num_ps_tasks: parameter-server tasks holding the variables (--num_ps_tasks); 0 keeps
+        the variables on this machine's CPU.
+      worker_job_name: the cluster's job name of the workers.
+      ps_job_name: the cluster's job name of the parameter servers.
     """
 
     num_clones: int = 1
     clone_on_cpu: bool = False
+    replica_id: int = 0
+    num_replicas: int = 1
+    num_ps_tasks: int = 0
+    worker_job_name: str = 'worker'
+    ps_job_name: str = 'ps'
 
     def __post_init__(self):
         if self.num_clones < 1:
             raise ValueError('--num_clones must be at least 1, got %d.' % self.num_clones)
+        if self.num_replicas < 1:
+            raise ValueError('--worker_replicas must be at least 1, got %d.' % self.num_replicas)
+        if not 0 <= self.replica_id < self.num_replicas:
+            raise ValueError(
+                '--task=%d is not a worker of --worker_replicas=%d: set --task to this '
+                'worker\'s index, from 0 to %d.'
+                % (self.replica_id, self.num_replicas, self.num_replicas - 1))
+        if self.num_ps_tasks < 0:
+            raise ValueError('--num_ps_tasks must be 0 or more, got %d.' % self.num_ps_tasks)
+        if self.num_replicas > 1 and self.num_ps_tasks < 1:
+            raise ValueError(
+                '--worker_replicas=%d needs --num_ps_tasks of at least 1: replicas share their '
+                'variables through the parameter servers.' % self.num_replicas)
+        if self.num_ps_tasks > 0:
+            for field in ('worker_job_name', 'ps_job_name'):
+                if not getattr(self, field):
+                    raise ValueError('%s must name a job of the cluster when --num_ps_tasks=%d, '
+                                     'got an empty name.' % (field, self.num_ps_tasks))
+
+    @property
+    def is_chief(self):
+        """Whether this worker initialises, checkpoints and summarises (task 0)."""
+        return self.replica_id == 0
+
+    def _worker_device(self):
+        """This worker's job and task on a cluster, '' on a single machine."""
+        if not self.num_ps_tasks:
+            return ''
+        return '/job:%s/task:%d' % (self.worker_job_name, self.replica_id)
+
+    def caller_device(self):
+        """The device of the ops built outside the clones: any device of this worker."""
+        return self._worker_device()
 
     def clone_device(self, clone_index):
         # Sessions allow soft placement, so GPU:i falls back to the CPU when absent.
-        return '/device:CPU:0' if self.clone_on_cpu else '/device:GPU:%d' % clone_index
+        device = '/device:CPU:0' if self.clone_on_cpu else '/device:GPU:%d' % clone_index
+        return self._worker_device() + device
 
     def clone_scope(self, clone_index):
         return 'clone_%d' % clone_index if self.num_clones > 1 else ''
 
     def variables_device(self):
-        return '/device:CPU:0'
+        """'/device:CPU:0', or with parameter servers a device function for `tf.device`.
+
+        The function places variable ops round-robin on the parameter-server tasks, starting
+        from task 0 at each call, and leaves every other op where it is.
+        """
+        if not self.num_ps_tasks:
+            return '/device:CPU:0'
+        return _ParameterServerChooser(self.ps_job_name, self.num_ps_tasks)
 
     def inputs_device(self):
-        return '/device:CPU:0'
+        return self._worker_device() + '/device:CPU:0'
 
     def optimizer_device(self):
-        return '/device:CPU:0'
+        return self._worker_device() + '/device:CPU:0'
 
 
 def create_clones(config, model_fn, args=None, kwargs=None):

@@ -1,11 +1,15 @@
 """Training end to end: accuracy reached, resume, bigger networks, losses and schedules."""
 
 import dataclasses
+import logging
 import os
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+from absl import flags
+
+import flag_options
 
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
@@ -160,3 +164,49 @@ def test_every_optimizer_builds_and_unknown_names_are_listed():
         with pytest.raises(ValueError, match='valid types: cosine, exponential, fixed, polynomial'):
             optimization.learning_rate_schedule(
                 TrainOptions(learning_rate_decay_type='step'), 100, tf.constant(0))
+
+
+TF_SLIM_TRAINING_FLAG_DEFAULTS = {
+    'master': '', 'train_dir': '/tmp/tfmodel/', 'num_clones': 1, 'clone_on_cpu': False,
+    'worker_replicas': 1, 'num_ps_tasks': 0, 'num_readers': 4, 'num_preprocessing_threads': 4,
+    'log_every_n_steps': 10, 'save_summaries_secs': 600, 'save_interval_secs': 600, 'task': 0,
+    'weight_decay': 0.00004, 'optimizer': 'rmsprop', 'adadelta_rho': 0.95,
+    'adagrad_initial_accumulator_value': 0.1, 'adam_beta1': 0.9, 'adam_beta2': 0.999,
+    'opt_epsilon': 1.0, 'ftrl_learning_rate_power': -0.5, 'ftrl_initial_accumulator_value': 0.1,
+    'ftrl_l1': 0.0, 'ftrl_l2': 0.0, 'momentum': 0.9, 'rmsprop_momentum': 0.9,
+    'rmsprop_decay': 0.9, 'quantize_delay': -1, 'learning_rate_decay_type': 'exponential',
+    'learning_rate': 0.01, 'end_learning_rate': 0.0001, 'label_smoothing': 0.0,
+    'learning_rate_decay_factor': 0.94, 'num_epochs_per_decay': 2.0, 'sync_replicas': False,
+    'replicas_to_aggregate': 1, 'moving_average_decay': None, 'dataset_name': 'imagenet',
+    'dataset_split_name': 'train', 'dataset_dir': None, 'labels_offset': 0,
+    'model_name': 'inception_v3', 'preprocessing_name': None, 'batch_size': 32,
+    'train_image_size': None, 'max_number_of_steps': None, 'use_grayscale': False,
+    'checkpoint_path': None, 'checkpoint_exclude_scopes': None, 'trainable_scopes': None,
+    'ignore_missing_vars': False,
+}
+
+
+def test_every_tf_slim_training_flag_exists_with_its_default():
+    flag_values = flags.FlagValues()
+    flag_options.define_flags(TrainOptions, flag_values)
+    flag_values(['train_image_classifier.py'])
+    defaults = {name: flag_values[name].value for name in TF_SLIM_TRAINING_FLAG_DEFAULTS}
+    assert defaults == TF_SLIM_TRAINING_FLAG_DEFAULTS
+    # Additions, off by default.
+    assert (flag_values['warmup_epochs'].value, flag_values['aux_loss_weight'].value) == (0.0, 0.4)
+
+
+def test_quantize_delay_fails_pointing_to_post_training_quantization(tmp_path):
+    with pytest.raises(ValueError, match=r'--quantize_delay=0 .*no longer exists.*'
+                                         r'export_inference_graph.py .*--tflite_quantize'):
+        trainer.train(TrainOptions(train_dir=str(tmp_path), quantize_delay=0))
+
+
+def test_two_clones_on_cpu_train_through_the_trainer(digits_dir, tmp_path, caplog):
+    train_dir = str(tmp_path / 'two_clones')
+    caplog.set_level(logging.INFO)
+    options = _digits_options(digits_dir, train_dir, num_clones=2, clone_on_cpu=True,
+                              batch_size=10, max_number_of_steps=3, log_every_n_steps=3)
+    assert trainer.train(options) == 3
+    assert 'step 3/3: loss = ' in caplog.text
+    assert tf.train.load_variable(train_dir, 'LeNet/fc4/weights').shape == (1024, 10)

@@ -1,6 +1,7 @@
 """The training loop: dataset -> preprocessing -> network -> losses -> clones -> train op."""
 
 import dataclasses
+import threading
 import time
 
 import tensorflow.compat.v1 as tf
@@ -9,7 +10,7 @@ from absl import logging
 from datasets import dataset_factory, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
-from training import checkpoints, losses, optimization, progress
+from training import checkpoints, cluster, losses, optimization, progress
 
 
 class ProgressLogger(tf.train.SessionRunHook):
@@ -39,6 +40,8 @@ class ProgressLogger(tf.train.SessionRunHook):
         self._step += 1
         if self._step % self._every_n_steps and self._step != self._last_step:
             return
+        # Other workers also advance the global step; count from its true value.
+        self._step = run_context.session.run(tf.train.get_global_step())
         now = time.time()
         interval_steps = self._step - self._interval_start_step
         examples_per_sec = interval_steps * self._examples_per_step / max(now - self._interval_time,
@@ -54,6 +57,43 @@ class ProgressLogger(tf.train.SessionRunHook):
                      examples_per_sec, progress.format_eta(remaining))
         self._interval_time = now
         self._interval_start_step = self._step
+
+
+class SyncReplicasChiefHook(tf.train.SessionRunHook):
+    """The chief's part of synchronous replicas, ending quietly when training ends.
+
+    Like the hook of `SyncReplicasOptimizer.make_session_run_hook(is_chief=True)`, it
+    initialises the chief's step and the token queue, then applies aggregated gradients in a
+    background thread. At the end that thread is always waiting for gradients no worker will
+    send; TensorFlow's queue runner then delays shutdown by two minutes and prints a
+    traceback, whereas this thread simply ends when the session closes.
+    Running `release_workers` once the chief stops lets workers blocked in a step finish it.
+    """
+
+    def __init__(self, sync_optimizer, num_workers):
+        self._uninitialized = sync_optimizer.ready_for_local_init_op
+        self._init_ops = [sync_optimizer.chief_init_op, sync_optimizer.get_init_tokens_op()]
+        self._apply_aggregated = sync_optimizer.get_chief_queue_runner().enqueue_ops
+        self.release_workers = sync_optimizer.get_init_tokens_op(4 * num_workers)
+
+    def after_create_session(self, session, coord):
+        uninitialized = session.run(self._uninitialized)
+        if uninitialized.size:
+            raise RuntimeError('Synchronous replicas cannot start: variables %s are not '
+                               'initialised.' % ', '.join(v.decode() for v in uninitialized))
+        session.run(self._init_ops)
+        threading.Thread(target=self._apply_until_stopped, args=(session, coord),
+                         name='sync_replicas_chief', daemon=True).start()
+
+    def _apply_until_stopped(self, session, coord):
+        while not coord.should_stop():
+            try:
+                session.run(self._apply_aggregated)
+            except tf.errors.CancelledError:
+                return  # The session closed while waiting for the next gradients.
+            except Exception as error:  # noqa: BLE001 (reported to the training loop)
+                coord.request_stop(error)
+                return
 
 
 # The message of the in-graph check that stops a step whose loss or gradients are not finite.
@@ -147,7 +187,9 @@ class TrainGraph:
 def build_train_graph(options):
     """Builds the training graph of `options` (a `TrainOptions`) in the default graph."""
     deploy_config = model_deploy.DeploymentConfig(
-        num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu)
+        num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu,
+        replica_id=options.task, num_replicas=options.worker_replicas,
+        num_ps_tasks=options.num_ps_tasks)
     with tf.device(deploy_config.variables_device()):
         global_step = tf.train.get_or_create_global_step()
 
@@ -270,43 +312,85 @@ def _fine_tuning_init_fn(options, copy_to_averages):
 
 
 def train(options):
-    """Trains per `options` (a `TrainOptions`), resuming from the last checkpoint in train_dir.
+    """Runs this process's part of training per `options` (a `TrainOptions`).
+
+    On a single machine, or as a worker of a cluster (--ps_hosts/--worker_hosts/--job_name
+    or TF_CONFIG), trains and resumes from the last checkpoint in train_dir; as a parameter
+    server, serves the variables until every worker is done.
 
     Returns:
-      The global step reached.
+      The global step reached (None on a parameter server).
     Raises:
       NonFiniteLossError: a step's loss or gradients were NaN or infinite; the
         checkpoints in train_dir are those of the steps before.
     """
     check_options(options)
+    cluster_config = cluster.cluster_from_flags(
+        options.ps_hosts, options.worker_hosts, options.job_name, options.task)
+    if not cluster_config:
+        return _train_worker(options, session_config())
+    server = cluster.start_server(cluster_config)
+    if cluster_config.job_name == cluster.PS_JOB:
+        cluster.serve_until_workers_done(cluster_config, server)
+        return None
+    options = dataclasses.replace(
+        options, master=server.target, task=cluster_config.task_index,
+        worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
+    return _train_worker(options, cluster.session_config(cluster_config), cluster_config)
+
+
+def _train_worker(options, config, cluster_config=None):
+    """The training loop of a single machine or of one worker (`cluster_config`)."""
+    is_chief = options.task == 0
     with tf.Graph().as_default():
         graph = build_train_graph(options)
         latest = tf.train.latest_checkpoint(options.train_dir)
         init_fn = None
-        if latest:
+        if latest and is_chief:
             logging.info('Resuming from checkpoint %s%s', latest,
                          '; --checkpoint_path=%s is ignored' % options.checkpoint_path
                          if options.checkpoint_path else '')
         elif options.checkpoint_path:
             init_fn = _fine_tuning_init_fn(options, graph.copy_to_averages)
-        logging.info('Training %s on %s/%s (%d examples) into %s', options.model_name,
+        logging.info('Training %s on %s/%s (%d examples) into %s%s', options.model_name,
                      options.dataset_name, options.dataset_split_name,
-                     graph.dataset_split.num_samples, options.train_dir)
+                     graph.dataset_split.num_samples, options.train_dir,
+                     ' as worker %d of %d' % (options.task, options.worker_replicas)
+                     if options.worker_replicas > 1 else '')
+        # Under synchronous replicas one global step consumes replicas_to_aggregate batches.
+        batches_per_step = options.replicas_to_aggregate if options.sync_replicas else 1
         progress_logger = ProgressLogger(
-            graph.train_tensor, graph.learning_rate, options.batch_size * options.num_clones,
+            graph.train_tensor, graph.learning_rate,
+            options.batch_size * options.num_clones * batches_per_step,
             options.log_every_n_steps, options.max_number_of_steps)
         hooks = [progress_logger]
         if options.max_number_of_steps:
             hooks.append(tf.train.StopAtStepHook(last_step=options.max_number_of_steps))
+        release_workers = None
+        if graph.sync_optimizer and is_chief:
+            chief_hook = SyncReplicasChiefHook(graph.sync_optimizer, options.worker_replicas)
+            hooks.append(chief_hook)
+            release_workers = chief_hook.release_workers
+        elif graph.sync_optimizer:
+            hooks.append(graph.sync_optimizer.make_session_run_hook(is_chief))
+        worker_done = cluster.worker_done_op(cluster_config) if cluster_config else None
+        global_step = tf.train.get_global_step()
+        if not is_chief:
+            _wait_for_chief(options.master, config)
         try:
             with tf.train.MonitoredTrainingSession(
-                    master=options.master, checkpoint_dir=options.train_dir, hooks=hooks,
-                    scaffold=tf.train.Scaffold(init_fn=init_fn),
+                    master=options.master, is_chief=is_chief, checkpoint_dir=options.train_dir,
+                    hooks=hooks, scaffold=tf.train.Scaffold(init_fn=init_fn),
                     save_checkpoint_secs=options.save_interval_secs,
                     save_summaries_secs=options.save_summaries_secs,
-                    log_step_count_steps=None, config=session_config()) as session:
+                    log_step_count_steps=None, config=config) as session:
                 while not session.should_stop():
                     session.run(graph.train_tensor)
+                final_step = session.run_step_fn(
+                    lambda step_context: step_context.session.run(global_step))
+                if release_workers is not None:
+                    session.run_step_fn(
+                        lambda step_context: step_context.session.run(release_workers))
         except tf.errors.InvalidArgumentError as error:
             # Raised outside the session block, so no checkpoint of this state is saved.
             if NON_FINITE_MESSAGE not in error.message:
@@ -318,6 +402,33 @@ def train(options):
                 'data, then run again to resume.'
                 % (progress_logger.step + 1,
                    tf.train.latest_checkpoint(options.train_dir) or 'none yet')) from None
-        final_step = tf.train.load_variable(options.train_dir, 'global_step')
+        finally:
+            if worker_done is not None:
+                _signal_done(options.master, config, worker_done)
     logging.info('Finished training at step %d; checkpoints in %s', final_step, options.train_dir)
     return int(final_step)
+
+
+def _wait_for_chief(master, config, poll_secs=0.5):
+    """Waits until the chief has initialised (or restored) the shared variables.
+
+    Without this a worker's session would look again only every 30 seconds.
+    """
+    uninitialized = tf.report_uninitialized_variables(tf.global_variables())
+    with tf.Session(master, config=config) as session:
+        waited = 0.0
+        while session.run(uninitialized).size:
+            if waited % 30 < poll_secs:
+                logging.info('Waiting for the chief to initialise the variables')
+            time.sleep(poll_secs)
+            waited += poll_secs
+
+
+def _signal_done(master, config, worker_done):
+    """Tells the parameter servers this worker is done, so they can exit."""
+    with tf.Session(master, config=config) as session:
+        try:
+            session.run(worker_done, options=tf.RunOptions(timeout_in_ms=60000))
+        except tf.errors.OpError as error:
+            logging.warning('Could not tell the parameter servers this worker is done: %s',
+                            error.message)
