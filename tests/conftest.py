@@ -66,3 +66,44 @@ def flowers_like_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp('flowers_like')
     make_flowers_like(str(directory))
     return str(directory)
+
+
+def make_random_split(path, num_images, labels, channels, image_format, size_range, seed=0):
+    """Writes `num_images` random uint8 images [H, W, channels] to one TFRecord file.
+
+    Labels cycle through `labels`; sides are drawn from `size_range` (low, high), or fixed
+    when low == high. JPEG images get one bounding box each, as ImageNet's do.
+    """
+    rng = np.random.RandomState(seed)
+    low, high = size_range
+    images = [rng.randint(0, 256, size=(*rng.randint(low, high + 1, size=2), channels))
+              .astype(np.uint8) for _ in range(num_images)]
+    image_labels = [labels[index % len(labels)] for index in range(num_images)]
+    bboxes = [[(0.1, 0.2, 0.8, 0.9)]] * num_images if image_format == 'jpeg' else None
+    write_records(path, images, image_labels, image_format, bboxes)
+
+
+@pytest.fixture(scope='session')
+def mnist_like_dir(tmp_path_factory):
+    """A few 28 x 28 grayscale PNGs in MNIST's layout (mnist_train.tfrecord)."""
+    directory = str(tmp_path_factory.mktemp('mnist_like'))
+    make_random_split(directory + '/mnist_train.tfrecord', 6, list(range(10)), 1, 'png', (28, 28))
+    return directory
+
+
+@pytest.fixture(scope='session')
+def cifar10_like_dir(tmp_path_factory):
+    """A few 32 x 32 RGB PNGs in CIFAR-10's layout (cifar10_train.tfrecord)."""
+    directory = str(tmp_path_factory.mktemp('cifar10_like'))
+    make_random_split(directory + '/cifar10_train.tfrecord', 6, list(range(10)), 3, 'png',
+                      (32, 32))
+    return directory
+
+
+@pytest.fixture(scope='session')
+def imagenet_like_dir(tmp_path_factory):
+    """A few JPEGs with boxes in ImageNet's layout (train-00000-of-00001), labels 1..1000."""
+    directory = str(tmp_path_factory.mktemp('imagenet_like'))
+    make_random_split(directory + '/train-00000-of-00001', 6, [1, 1000, 500], 3, 'jpeg',
+                      (60, 140))
+    return directory

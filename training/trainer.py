@@ -1,6 +1,7 @@
 """The training loop: dataset -> preprocessing -> network -> losses -> clones -> train op."""
 
 import dataclasses
+import os
 import threading
 import time
 
@@ -57,6 +58,48 @@ class ProgressLogger(tf.train.SessionRunHook):
                      examples_per_sec, progress.format_eta(remaining))
         self._interval_time = now
         self._interval_start_step = self._step
+
+
+class CheckpointSaver(tf.train.SessionRunHook):
+    """Saves a checkpoint every `save_secs` and when training ends normally.
+
+    Unlike TensorFlow's CheckpointSaverHook it writes no text graph.pbtxt and no checkpoint
+    of the starting step: for big networks those cost tens of seconds and hundreds of
+    megabytes at every start and add nothing (the start is step 0 or an existing checkpoint).
+    Each save is atomic: TensorFlow writes the files under temporary names, then the
+    `checkpoint` index, so a killed process leaves the previous checkpoint usable.
+    """
+
+    def __init__(self, checkpoint_dir, save_secs, saver):
+        self._save_path = os.path.join(checkpoint_dir, 'model.ckpt')
+        self._saver = saver
+        self._timer = tf.train.SecondOrStepTimer(every_secs=save_secs)
+        self._last_saved_step = None
+
+    def begin(self):
+        self._global_step = tf.train.get_global_step()
+
+    def after_create_session(self, session, coord):
+        self._timer.update_last_triggered_step(session.run(self._global_step))
+
+    def before_run(self, run_context):
+        return tf.train.SessionRunArgs(self._global_step)
+
+    def after_run(self, run_context, run_values):
+        step = run_values.results + 1
+        if self._timer.should_trigger_for_step(step):
+            self._timer.update_last_triggered_step(step)
+            self._save(run_context.session)
+
+    def end(self, session):
+        self._save(session)
+
+    def _save(self, session):
+        step = session.run(self._global_step)
+        if step != self._last_saved_step:
+            logging.info('Saving checkpoint for step %d', step)
+            self._saver.save(session, self._save_path, global_step=step)
+            self._last_saved_step = step
 
 
 class SyncReplicasChiefHook(tf.train.SessionRunHook):
@@ -375,13 +418,16 @@ def _train_worker(options, config, cluster_config=None):
             hooks.append(graph.sync_optimizer.make_session_run_hook(is_chief))
         worker_done = cluster.worker_done_op(cluster_config) if cluster_config else None
         global_step = tf.train.get_global_step()
+        saver = tf.train.Saver(sharded=True, max_to_keep=5)
+        chief_only_hooks = [CheckpointSaver(options.train_dir, options.save_interval_secs, saver)]
         if not is_chief:
             _wait_for_chief(options.master, config)
         try:
             with tf.train.MonitoredTrainingSession(
                     master=options.master, is_chief=is_chief, checkpoint_dir=options.train_dir,
-                    hooks=hooks, scaffold=tf.train.Scaffold(init_fn=init_fn),
-                    save_checkpoint_secs=options.save_interval_secs,
+                    hooks=hooks, chief_only_hooks=chief_only_hooks,
+                    scaffold=tf.train.Scaffold(init_fn=init_fn, saver=saver),
+                    save_checkpoint_secs=None, save_checkpoint_steps=None,
                     save_summaries_secs=options.save_summaries_secs,
                     log_step_count_steps=None, config=config) as session:
                 while not session.should_stop():
