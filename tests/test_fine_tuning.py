@@ -5,6 +5,7 @@ import logging
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+from conftest import digits_train_options
 
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
@@ -12,15 +13,6 @@ from training import trainer
 from training.train_options import TrainOptions
 
 LOGITS = 'LeNet/fc4'
-
-
-def _options(digits_dir, train_dir, **overrides):
-    settings = dict(dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir,
-                    model_name='lenet', optimizer='momentum', learning_rate=0.01,
-                    learning_rate_decay_type='fixed', weight_decay=0.0, batch_size=50,
-                    max_number_of_steps=400, log_every_n_steps=100)
-    settings.update(overrides)
-    return TrainOptions(**settings)
 
 
 def _checkpoint_values(directory):
@@ -31,16 +23,16 @@ def _checkpoint_values(directory):
 @pytest.fixture(scope='module')
 def source_dir(digits_dir, tmp_path_factory):
     directory = str(tmp_path_factory.mktemp('source'))
-    trainer.train(_options(digits_dir, directory))
+    trainer.train(digits_train_options(digits_dir, directory))
     return directory
 
 
 def test_fine_tuning_the_logits_keeps_every_other_weight_and_recovers_accuracy(
         digits_dir, source_dir, tmp_path, caplog):
     train_dir = str(tmp_path / 'fine_tuned')
-    options = _options(digits_dir, train_dir, checkpoint_path=source_dir,
-                       checkpoint_exclude_scopes=LOGITS, trainable_scopes=LOGITS,
-                       max_number_of_steps=200, moving_average_decay=0.99)
+    options = digits_train_options(digits_dir, train_dir, checkpoint_path=source_dir,
+                                   checkpoint_exclude_scopes=LOGITS, trainable_scopes=LOGITS,
+                                   max_number_of_steps=200, moving_average_decay=0.99)
     assert trainer.train(options) == 200
 
     source, tuned = _checkpoint_values(source_dir), _checkpoint_values(train_dir)
@@ -65,17 +57,18 @@ def test_fine_tuning_the_logits_keeps_every_other_weight_and_recovers_accuracy(
 
     # A second run resumes from train_dir and says the source checkpoint is ignored.
     caplog.set_level(logging.INFO)
-    assert trainer.train(_options(digits_dir, train_dir, checkpoint_path=source_dir,
-                                  checkpoint_exclude_scopes=LOGITS, trainable_scopes=LOGITS,
-                                  max_number_of_steps=205)) == 205
+    resumed = digits_train_options(digits_dir, train_dir, checkpoint_path=source_dir,
+                                   checkpoint_exclude_scopes=LOGITS, trainable_scopes=LOGITS,
+                                   max_number_of_steps=205)
+    assert trainer.train(resumed) == 205
     assert '--checkpoint_path=%s is ignored' % source_dir in caplog.text
 
 
 def test_a_class_count_mismatch_names_variables_shapes_and_the_scopes_to_exclude(
         digits_dir, source_dir, tmp_path):
     # labels_offset=1 gives a 9-class head against the checkpoint's 10 classes.
-    options = _options(digits_dir, str(tmp_path / 'train'), checkpoint_path=source_dir,
-                       labels_offset=1)
+    options = digits_train_options(digits_dir, str(tmp_path / 'train'), checkpoint_path=source_dir,
+                                   labels_offset=1)
     with pytest.raises(ValueError) as error:
         trainer.train(options)
     message = str(error.value)
@@ -87,8 +80,8 @@ def test_a_class_count_mismatch_names_variables_shapes_and_the_scopes_to_exclude
 
 
 def test_missing_variables_fail_unless_ignored(digits_dir, source_dir, tmp_path, caplog):
-    options = _options(digits_dir, str(tmp_path / 'cifarnet'), model_name='cifarnet',
-                       checkpoint_path=source_dir, max_number_of_steps=1, batch_size=4)
+    options = digits_train_options(digits_dir, str(tmp_path / 'cifarnet'), model_name='cifarnet',
+                                   checkpoint_path=source_dir, max_number_of_steps=1, batch_size=4)
     with pytest.raises(ValueError, match=r'lacks 10 model variable\(s\): CifarNet/conv1/biases'):
         trainer.train(options)
     caplog.set_level(logging.WARNING)
@@ -98,7 +91,8 @@ def test_missing_variables_fail_unless_ignored(digits_dir, source_dir, tmp_path,
 
 
 def test_unknown_trainable_scope_lists_the_model_scopes(digits_dir, tmp_path):
-    options = _options(digits_dir, str(tmp_path / 'train'), trainable_scopes='LeNet/logits')
+    options = digits_train_options(digits_dir, str(tmp_path / 'train'),
+                                   trainable_scopes='LeNet/logits')
     with pytest.raises(ValueError, match='LeNet/logits match.* no trainable variable. The '
                                          "model's scopes are: LeNet/conv1, LeNet/conv2"):
         trainer.train(options)

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+from conftest import digits_train_options
 from absl import flags
 
 import flag_options
@@ -17,15 +18,6 @@ from training import losses, optimization, trainer
 from training.train_options import TrainOptions
 
 
-def _digits_options(digits_dir, train_dir, **overrides):
-    settings = dict(dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir,
-                    model_name='lenet', optimizer='momentum', learning_rate=0.01,
-                    learning_rate_decay_type='fixed', weight_decay=0.0, batch_size=50,
-                    max_number_of_steps=400, log_every_n_steps=100)
-    settings.update(overrides)
-    return TrainOptions(**settings)
-
-
 def _evaluate(digits_dir, train_dir, model_name):
     return evaluator.evaluate(EvalOptions(
         dataset_name='digits', dataset_split_name='validation', dataset_dir=digits_dir,
@@ -34,7 +26,7 @@ def _evaluate(digits_dir, train_dir, model_name):
 
 def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_path):
     train_dir = str(tmp_path / 'lenet')
-    assert trainer.train(_digits_options(digits_dir, train_dir)) == 400
+    assert trainer.train(digits_train_options(digits_dir, train_dir)) == 400
     results = _evaluate(digits_dir, train_dir, 'lenet')
     assert results['num_examples'] == 364
     assert results['global_step'] == 400
@@ -43,7 +35,8 @@ def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_pat
     assert any(name.startswith('events.out.tfevents') for name in os.listdir(train_dir))
 
     weights_before = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
-    assert trainer.train(_digits_options(digits_dir, train_dir, max_number_of_steps=420)) == 420
+    options = digits_train_options(digits_dir, train_dir, max_number_of_steps=420)
+    assert trainer.train(options) == 420
     assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-420')
     # Resumed training continued from the saved weights rather than starting over.
     weights_after = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
@@ -52,8 +45,8 @@ def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_pat
 
 def test_cifarnet_trains_on_digits_resized_by_its_preprocessing(digits_dir, tmp_path):
     train_dir = str(tmp_path / 'cifarnet')
-    trainer.train(_digits_options(digits_dir, train_dir, model_name='cifarnet',
-                                  max_number_of_steps=150, weight_decay=0.004))
+    trainer.train(digits_train_options(digits_dir, train_dir, model_name='cifarnet',
+                                       max_number_of_steps=150, weight_decay=0.004))
     assert tf.train.load_variable(train_dir, 'CifarNet/conv1/weights').shape == (5, 5, 1, 64)
     assert _evaluate(digits_dir, train_dir, 'cifarnet')['eval/Accuracy'] >= 0.5
 
@@ -205,8 +198,8 @@ def test_quantize_delay_fails_pointing_to_post_training_quantization(tmp_path):
 def test_two_clones_on_cpu_train_through_the_trainer(digits_dir, tmp_path, caplog):
     train_dir = str(tmp_path / 'two_clones')
     caplog.set_level(logging.INFO)
-    options = _digits_options(digits_dir, train_dir, num_clones=2, clone_on_cpu=True,
-                              batch_size=10, max_number_of_steps=3, log_every_n_steps=3)
+    options = digits_train_options(digits_dir, train_dir, num_clones=2, clone_on_cpu=True,
+                                   batch_size=10, max_number_of_steps=3, log_every_n_steps=3)
     assert trainer.train(options) == 3
     assert 'step 3/3: loss = ' in caplog.text
     assert tf.train.load_variable(train_dir, 'LeNet/fc4/weights').shape == (1024, 10)
