@@ -1,0 +1,224 @@
+"""Classifies image files: the most probable classes, with names, per image.
+
+Two sources of a model: a network from `nets_factory` restored from a checkpoint, or an
+exported SavedModel whose `serving_default` signature takes `images` (tf.string [None],
+encoded JPEG or PNG) and returns `probabilities` [None, num_classes], `classes` [None, k]
+(the top-k class ids) and `class_names` [None, k].
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from datasets import class_names, dataset_factory
+from nets import nets_factory
+from preprocessing import preprocessing_factory
+from training import checkpoints, trainer
+
+SERVING_SIGNATURE = 'serving_default'
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassScore:
+    class_id: int
+    probability: float
+    name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """The `top` classes of one image, most probable first."""
+
+    image_path: str
+    top: list
+
+
+def format_prediction(prediction):
+    """The image path, then one `  rank. probability  (class id) name` line per class."""
+    lines = [prediction.image_path]
+    lines += ['  %d. %.4f  (%d) %s' % (rank, score.probability, score.class_id, score.name)
+              for rank, score in enumerate(prediction.top, start=1)]
+    return '\n'.join(lines)
+
+
+def check_options(options):
+    """Fails early, before any graph is built, on settings that cannot work."""
+    if options.checkpoint_path and options.saved_model_dir:
+        raise ValueError('Give either --checkpoint_path (with --model_name) or --saved_model_dir, '
+                         'not both.')
+    if not options.checkpoint_path and not options.saved_model_dir:
+        raise ValueError('Nothing to classify with: set --checkpoint_path (with --model_name) to '
+                         'a checkpoint, or --saved_model_dir to an exported SavedModel.')
+    if options.checkpoint_path and not options.model_name:
+        raise ValueError('Set --model_name to the network --checkpoint_path=%s was trained with.'
+                         % options.checkpoint_path)
+    if options.top_k < 1:
+        raise ValueError('--top_k=%d: set it to 1 or more.' % options.top_k)
+
+
+def read_images(image_paths):
+    """[(path, encoded bytes)] in order, after checking each file decodes as an image.
+
+    Raises:
+      ValueError: no paths, a missing file or one that is not a JPEG, PNG, GIF or BMP image.
+    """
+    if not image_paths:
+        raise ValueError('No image files given: pass one or more JPEG or PNG paths after the '
+                         'flags.')
+    encoded_images = []
+    for path in image_paths:
+        if not os.path.isfile(path):
+            raise ValueError('Image file %s does not exist: check the path.' % path)
+        with open(path, 'rb') as f:
+            encoded_images.append((path, f.read()))
+    with tf.Graph().as_default(), tf.Session() as session:
+        encoded = tf.placeholder(tf.string, [])
+        shape = tf.shape(tf.io.decode_image(encoded, expand_animations=False))
+        for path, data in encoded_images:
+            try:
+                session.run(shape, {encoded: data})
+            except tf.errors.InvalidArgumentError as error:
+                raise ValueError('Cannot read image %s: it is not a JPEG, PNG, GIF or BMP image '
+                                 '(%s). Pass image files only.' % (path, error.message)) from None
+    return encoded_images
+
+
+def _image_channels(options):
+    """1 for grayscale datasets (their networks take one channel), else 3.
+
+    Only a dataset descriptor knows, and the factory builds one from a dataset directory.
+    """
+    if options.dataset_dir and options.dataset_name in dataset_factory.datasets_map:
+        module = dataset_factory.datasets_map[options.dataset_name]
+        split_name = next(iter(module.SPLITS_TO_SIZES))
+        return dataset_factory.get_dataset(options.dataset_name, split_name,
+                                           options.dataset_dir).image_channels
+    return 3
+
+
+def _variables_by_checkpoint_name(moving_average_decay):
+    """{name in the checkpoint: variable} for every variable of the default graph."""
+    if moving_average_decay:
+        averages = tf.train.ExponentialMovingAverage(moving_average_decay)
+        return averages.variables_to_restore(tf.model_variables())
+    return {variable.op.name: variable for variable in tf.global_variables()}
+
+
+def _check_checkpoint_fits(checkpoint, names_to_variables, options):
+    """Raises ValueError, naming the variables, when the checkpoint cannot fill the model."""
+    checkpoint_shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    missing = sorted(name for name in names_to_variables if name not in checkpoint_shapes)
+    if missing:
+        hint = (' Drop --moving_average_decay: the checkpoint keeps no moving averages.'
+                if options.moving_average_decay and any(
+                    name.endswith('/ExponentialMovingAverage') for name in missing)
+                else ' Is it a checkpoint of another network? Check --model_name.')
+        raise ValueError('Checkpoint %s lacks %d variable(s) of --model_name=%s: %s%s.%s'
+                         % (checkpoint, len(missing), options.model_name,
+                            ', '.join(missing[:5]), ' ...' if len(missing) > 5 else '', hint))
+    mismatches = ['%s: checkpoint %s, model %s' % (name, checkpoint_shapes[name],
+                                                   variable.shape.as_list())
+                  for name, variable in sorted(names_to_variables.items())
+                  if checkpoint_shapes[name] != variable.shape.as_list()]
+    if mismatches:
+        raise ValueError(
+            'Checkpoint %s does not fit --model_name=%s for dataset %r:\n  %s\nThe last '
+            'dimension of the logits is the class count: check --dataset_name, --num_classes '
+            'and --labels_offset (1 for 1000-class ImageNet heads such as VGG and ResNet V1). '
+            'When the input channels of the first layer differ, the model was trained on a '
+            'grayscale dataset: pass its --dataset_name and --dataset_dir.'
+            % (checkpoint, options.model_name, options.dataset_name, '\n  '.join(mismatches)))
+
+
+def _top_scores(probabilities, top_k, names):
+    """The top_k classes of probabilities [num_classes], most probable first."""
+    order = np.argsort(-probabilities, kind='stable')[:top_k]
+    return [ClassScore(int(index), float(probabilities[index]), names[index])
+            for index in order]
+
+
+def classify_with_checkpoint(options, encoded_images):
+    """Classifies [(path, encoded image)] with a network restored from a checkpoint.
+
+    Returns:
+      A list of `Prediction`, in the order of encoded_images.
+    """
+    checkpoint = checkpoints.resolve_checkpoint(options.checkpoint_path)
+    names = class_names.class_names(options.dataset_name, options.dataset_dir,
+                                    options.num_classes, options.labels_offset)
+    image_channels = _image_channels(options)
+    with tf.Graph().as_default():
+        network_fn = nets_factory.get_network_fn(options.model_name, num_classes=len(names),
+                                                 is_training=False)
+        preprocess = preprocessing_factory.get_preprocessing(
+            options.preprocessing_name or options.model_name, is_training=False)
+        image_size = options.image_size or network_fn.default_image_size
+        encoded = tf.placeholder(tf.string, [], name='encoded_image')
+        image = tf.io.decode_image(encoded, channels=image_channels, expand_animations=False)
+        image.set_shape([None, None, image_channels])
+        image = preprocess(image, image_size, image_size, add_image_summaries=False)
+        logits, _ = network_fn(tf.expand_dims(image, 0))
+        probabilities = tf.nn.softmax(tf.reshape(logits, [-1, len(names)]))[0]
+        names_to_variables = _variables_by_checkpoint_name(options.moving_average_decay)
+        _check_checkpoint_fits(checkpoint, names_to_variables, options)
+        saver = tf.train.Saver(names_to_variables)
+        with tf.Session(config=trainer.session_config()) as session:
+            saver.restore(session, checkpoint)
+            return [Prediction(path, _top_scores(session.run(probabilities, {encoded: data}),
+                                                 options.top_k, names))
+                    for path, data in encoded_images]
+
+
+def classify_with_saved_model(options, encoded_images):
+    """Classifies [(path, encoded image)] with an exported SavedModel (see the module doc).
+
+    Returns:
+      A list of `Prediction`, in the order of encoded_images.
+    """
+    directory = options.saved_model_dir
+    if not tf.saved_model.contains_saved_model(directory):
+        raise ValueError('No SavedModel in --saved_model_dir=%s: point it at an exported model '
+                         'directory (one holding saved_model.pb and variables/).' % directory)
+    with tf.Graph().as_default(), tf.Session(config=trainer.session_config()) as session:
+        meta_graph = tf.saved_model.loader.load(session, [tf.saved_model.tag_constants.SERVING],
+                                                directory)
+        if SERVING_SIGNATURE not in meta_graph.signature_def:
+            raise ValueError('SavedModel %s has no %r signature (it has: %s); export it again.'
+                             % (directory, SERVING_SIGNATURE,
+                                ', '.join(sorted(meta_graph.signature_def)) or 'none'))
+        signature = meta_graph.signature_def[SERVING_SIGNATURE]
+        images_tensor = signature.inputs['images'].name
+        outputs = {key: signature.outputs[key].name
+                   for key in ('probabilities', 'classes', 'class_names')}
+        predictions = []
+        for path, data in encoded_images:
+            values = session.run(outputs, {images_tensor: [data]})
+            exported_k = values['classes'].shape[1]
+            if options.top_k > exported_k:
+                raise ValueError('SavedModel %s gives the top %d classes only: set --top_k=%d '
+                                 'or less.' % (directory, exported_k, exported_k))
+            top = [ClassScore(int(class_id), float(values['probabilities'][0][class_id]),
+                              name.decode('utf-8'))
+                   for class_id, name in zip(values['classes'][0][:options.top_k],
+                                             values['class_names'][0][:options.top_k],
+                                             strict=True)]
+            predictions.append(Prediction(path, top))
+        return predictions
+
+
+def classify(options, image_paths):
+    """Classifies the image files per `options` (a `ClassifyOptions`).
+
+    Returns:
+      A list of `Prediction`, one per path, in order.
+    Raises:
+      ValueError: bad options, a missing or unreadable image, no checkpoint or SavedModel,
+        or a checkpoint that does not fit the model.
+    """
+    check_options(options)
+    encoded_images = read_images(image_paths)
+    if options.saved_model_dir:
+        return classify_with_saved_model(options, encoded_images)
+    return classify_with_checkpoint(options, encoded_images)
