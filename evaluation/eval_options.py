@@ -11,9 +11,27 @@ class EvalOptions(InputOptions):
     batch_size: int = option(100, 'The number of samples in each batch.')
     max_num_batches: int | None = option(
         None, 'Max number of batches to evaluate; by default, use all.')
-    checkpoint_path: str | None = option(
-        None, 'The directory where the model was written to or an absolute path to a '
-        'checkpoint file.')
+    master: str = option('', 'The address of the TensorFlow master to use.')
+    checkpoint_path: str = option(
+        '/tmp/tfmodel/', 'The directory where the model was written to (its latest checkpoint '
+        'is evaluated) or a checkpoint prefix; a comma-separated list evaluates each, in order '
+        'of global step. With --eval_interval_secs, the one directory to watch.')
     eval_dir: str = option('/tmp/tfmodel/', 'Directory where the results are saved to.')
     dataset_split_name: str = option('test', 'The name of the train/test split.')
+    moving_average_decay: float | None = option(
+        None, 'The decay to use for the moving average. If left as None, then moving '
+        'averages are not used.')
     eval_image_size: int | None = option(None, 'Eval image size (default: the network\'s).')
+    quantize: bool = option(
+        False, 'Whether to use quantized graph or not. Quantized evaluation graphs no longer '
+        'exist in TensorFlow: use export_inference_graph.py --tflite_quantize instead.')
+    eval_interval_secs: float | None = option(
+        None, 'Evaluate continuously: look for new checkpoints in --checkpoint_path every this '
+        'many seconds and evaluate each once (default: evaluate once and exit).')
+    eval_timeout_secs: float | None = option(
+        None, 'In continuous evaluation, stop after this many seconds without a new checkpoint '
+        '(default: wait forever).')
+    max_number_of_steps: int | None = option(
+        None, 'Training\'s --max_number_of_steps: continuous evaluation stops after evaluating '
+        'the checkpoint of this step (default: the step in <checkpoint_path>/final_step.txt if '
+        'training wrote it).')

@@ -1,6 +1,14 @@
-"""Evaluates a checkpoint: top-1 and top-5 accuracy over every example of a split."""
+"""Evaluates checkpoints over every example of a split: top-1, top-5, mean loss, per-class
+accuracy and the confusion matrix.
 
-import json
+Once: each checkpoint of --checkpoint_path (a directory's latest, or prefixes), in order of
+global step. Continuously (--eval_interval_secs): each new checkpoint of a training
+directory as it appears, until training's final step is evaluated or --eval_timeout_secs
+pass without a new checkpoint.
+"""
+
+import contextlib
+import dataclasses
 import math
 import os
 import time
@@ -8,23 +16,61 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from datasets import dataset_factory, dataset_utils, input_pipeline
+from datasets import dataset_factory, input_pipeline
+from evaluation import metrics, results
 from nets import nets_factory
 from training import checkpoints, progress, trainer
 
-RESULTS_FILENAME = 'eval_results.json'
+# Training's chief may write its final global step here, in the training directory, when it
+# ends; continuous evaluation then stops after evaluating that step.
+FINAL_STEP_FILENAME = checkpoints.FINAL_STEP_FILENAME
+
+_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
 
 _PROGRESS_EVERY_N_BATCHES = 10
 
+_MAX_LISTED_PROBLEMS = 10
+
+
+def check_options(options):
+    """Fails early, before any graph is built, on settings that cannot work."""
+    if options.quantize:
+        raise ValueError(
+            '--quantize asks for a quantized evaluation graph, which relied on '
+            'tf.contrib.quantize and no longer exists in TensorFlow. Evaluate without '
+            '--quantize; for a quantized model, convert the trained one with TFLite '
+            'post-training quantization: export_inference_graph.py --tflite_file=... '
+            '--tflite_quantize.')
+    if options.eval_interval_secs is not None and options.eval_interval_secs <= 0:
+        raise ValueError('--eval_interval_secs=%s: pass a positive number of seconds between '
+                         'looks for new checkpoints.' % options.eval_interval_secs)
+    if options.eval_timeout_secs is not None and options.eval_timeout_secs < 0:
+        raise ValueError('--eval_timeout_secs=%s is negative: pass a number of seconds >= 0.'
+                         % options.eval_timeout_secs)
+
+
+@dataclasses.dataclass
+class EvalGraph:
+    """The tensors and ops of a built evaluation graph.
+
+    batch: {'logits': float [batch, num_classes], 'labels': int64 [batch]}, one batch per run.
+    start_reading: (re)starts reading the split from its first example.
+    variables_to_restore: {name in the checkpoint: variable}.
+    class_names: one per model class, from the dataset's labels.txt when it has one.
+    """
+
+    batch: dict
+    start_reading: tf.Operation
+    variables_to_restore: dict
+    saver: tf.train.Saver
+    dataset_split: object
+    num_classes: int
+    num_batches: int
+    class_names: list
+
 
 def build_eval_graph(options):
-    """Builds the evaluation graph in the default graph.
-
-    Returns:
-      (counts, dataset_split, num_batches): running `counts` evaluates one batch and gives
-      {'top_1': correct at 1, 'top_5': correct in the top 5, 'examples': batch size};
-      num_batches is how many batches the run will read.
-    """
+    """Builds the evaluation graph of `options` (an `EvalOptions`) in the default graph."""
     dataset_split = dataset_factory.get_dataset(
         options.dataset_name, options.dataset_split_name, options.dataset_dir)
     num_classes = dataset_split.num_classes - options.labels_offset
@@ -37,92 +83,230 @@ def build_eval_graph(options):
         labels_offset=options.labels_offset,
         num_preprocessing_threads=options.num_preprocessing_threads,
         use_grayscale=options.use_grayscale)
-    images, labels = tf.data.make_one_shot_iterator(batches).get_next()
+    # Initializable, so one session reads the whole split again for every checkpoint.
+    iterator = tf.data.make_initializable_iterator(batches)
+    images, labels = iterator.get_next()
     logits, _ = network_fn(images)
 
-    def correct_in_top(k):
-        return tf.reduce_sum(tf.cast(tf.nn.in_top_k(logits, labels, min(k, num_classes)),
-                                     tf.int64))
+    if options.moving_average_decay:
+        # Each model variable is restored from its shadow: the averaged model is evaluated.
+        averages = tf.train.ExponentialMovingAverage(options.moving_average_decay)
+        variables_to_restore = averages.variables_to_restore(tf.model_variables())
+    else:
+        variables_to_restore = {v.op.name: v for v in tf.global_variables()}
 
-    counts = {'top_1': correct_in_top(1), 'top_5': correct_in_top(5),
-              'examples': tf.size(labels, out_type=tf.int64)}
     num_batches = math.ceil(dataset_split.num_samples / options.batch_size)
     if options.max_num_batches:
         num_batches = min(num_batches, options.max_num_batches)
-    return counts, dataset_split, num_batches
+    names = dataset_split.labels_to_names or {}
+    class_names = [names.get(label + options.labels_offset, str(label))
+                   for label in range(num_classes)]
+    return EvalGraph(
+        batch={'logits': logits, 'labels': labels}, start_reading=iterator.initializer,
+        variables_to_restore=variables_to_restore, saver=tf.train.Saver(variables_to_restore),
+        dataset_split=dataset_split, num_classes=num_classes, num_batches=num_batches,
+        class_names=class_names)
 
 
-def _global_step_of(checkpoint):
+def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes):
+    """Raises a ValueError naming the first mismatched variables if `checkpoint` cannot be
+    restored into the model (another network, another class count, no moving averages)."""
+    shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    missing = sorted(name for name in variables_to_restore if name not in shapes)
+    if options.moving_average_decay and missing and all(
+            name.endswith(_AVERAGE_SUFFIX) and name[:-len(_AVERAGE_SUFFIX)] in shapes
+            for name in missing):
+        raise ValueError(
+            'Checkpoint %s has no moving average of %d model variable(s) (first: %s): it was '
+            'trained without --moving_average_decay. Drop --moving_average_decay to evaluate '
+            'its weights as they are.' % (checkpoint, len(missing), missing[0]))
+    problems = ['%s: checkpoint %s, model %s' % (name, shapes[name], variable.shape.as_list())
+                for name, variable in sorted(variables_to_restore.items())
+                if name in shapes and shapes[name] != variable.shape.as_list()]
+    problems += ['%s: not in the checkpoint' % name for name in missing]
+    if problems:
+        checkpoint_scopes = sorted({name.split('/')[0] for name in shapes})
+        raise ValueError(
+            'Checkpoint %s does not fit --model_name=%s with %d classes: %d variable(s) '
+            'differ. The first:\n  %s\nThe checkpoint\'s variables are under: %s. Set '
+            '--model_name to the network that wrote it, and --dataset_name and '
+            '--labels_offset to its number of classes.'
+            % (checkpoint, options.model_name, num_classes, len(problems),
+               '\n  '.join(problems[:_MAX_LISTED_PROBLEMS]), ', '.join(checkpoint_scopes)))
+
+
+def global_step_of(checkpoint):
+    """The global step saved in `checkpoint`; 0 when it has none (e.g. published ones)."""
     reader = tf.train.load_checkpoint(checkpoint)
     return int(reader.get_tensor('global_step')) if reader.has_tensor('global_step') else 0
 
 
-def _count_correct(session, counts, num_batches, max_num_batches):
-    """Runs batches until the split is exhausted (or max_num_batches); returns summed counts."""
-    totals = {key: 0 for key in counts}
+def _parse_paths(checkpoint_path):
+    return [path.strip() for path in (checkpoint_path or '').split(',') if path.strip()]
+
+
+def resolve_checkpoints(checkpoint_path):
+    """The checkpoint prefixes that a comma-separated --checkpoint_path names, each once,
+    in order of global step (a directory stands for its latest checkpoint).
+
+    Raises:
+      ValueError: a path holds no checkpoint; the message says what it holds.
+    """
+    prefixes = [checkpoints.resolve_checkpoint(path)
+                for path in _parse_paths(checkpoint_path) or ['']]
+    return sorted(dict.fromkeys(prefixes), key=global_step_of)
+
+
+def _watched_directory(checkpoint_path):
+    """The one directory continuous evaluation watches (it need not exist yet)."""
+    paths = _parse_paths(checkpoint_path)
+    if not paths:
+        raise ValueError('Set --checkpoint_path to the training directory to watch.')
+    if len(paths) > 1 or tf.io.gfile.exists(paths[0] + '.index'):
+        raise ValueError(
+            '--eval_interval_secs watches one training directory for new checkpoints, but '
+            '--checkpoint_path=%s names %s. Pass the training directory, or drop '
+            '--eval_interval_secs to evaluate the checkpoints once.'
+            % (checkpoint_path, 'several paths' if len(paths) > 1 else 'a checkpoint'))
+    return paths[0]
+
+
+def checkpoints_in(directory):
+    """[(global step, prefix)] of the checkpoints `directory` lists, by step; [] if none."""
+    state = tf.train.get_checkpoint_state(directory)
+    if not state:
+        return []
+    listed = dict.fromkeys([*state.all_model_checkpoint_paths, state.model_checkpoint_path])
+    # Training deletes old checkpoints; the index file is written last, once all data is in.
+    present = [prefix for prefix in listed if tf.io.gfile.exists(prefix + '.index')]
+    return sorted((global_step_of(prefix), prefix) for prefix in present)
+
+
+def final_step(options, directory):
+    """Training's final step: --max_number_of_steps, else the one training wrote to
+    <directory>/final_step.txt, else None (not known yet)."""
+    if options.max_number_of_steps:
+        return options.max_number_of_steps
+    path = os.path.join(directory, FINAL_STEP_FILENAME)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        text = f.read().strip()
+    if not text.isdigit():
+        raise ValueError('%s should hold training\'s final global step, but holds %r. Delete it '
+                         'or pass --max_number_of_steps.' % (path, text))
+    return int(text)
+
+
+def _count(session, graph, max_num_batches):
+    """Runs the split (or max_num_batches of it) through the model; returns its MetricTotals."""
+    totals = metrics.MetricTotals(graph.num_classes)
+    session.run(graph.start_reading)
     start = time.time()
     batches_done = 0
     while not max_num_batches or batches_done < max_num_batches:
         try:
-            values = session.run(counts)
+            batch = session.run(graph.batch)
         except tf.errors.OutOfRangeError:
             break
+        totals.add_batch(batch['logits'], batch['labels'])
         batches_done += 1
-        for key, value in values.items():
-            totals[key] += int(value)
-        if batches_done % _PROGRESS_EVERY_N_BATCHES == 0 or batches_done == num_batches:
+        if batches_done % _PROGRESS_EVERY_N_BATCHES == 0 or batches_done == graph.num_batches:
             elapsed = time.time() - start
             logging.info('eval batch %d/%d: %d examples, %.1f examples/sec, ETA %s',
-                         batches_done, num_batches, totals['examples'],
-                         totals['examples'] / max(elapsed, 1e-9),
+                         batches_done, graph.num_batches, totals.num_examples,
+                         totals.num_examples / max(elapsed, 1e-9),
                          progress.format_eta(progress.remaining_seconds(
-                             batches_done, num_batches, elapsed)))
+                             batches_done, graph.num_batches, elapsed)))
     return totals
 
 
-def write_results(eval_dir, results):
-    """Writes `results` to <eval_dir>/eval_results.json and as TensorBoard scalars."""
-    tf.io.gfile.makedirs(eval_dir)
-    dataset_utils.write_file_atomically(
-        os.path.join(eval_dir, RESULTS_FILENAME),
-        (json.dumps(results, indent=2, sort_keys=True) + '\n').encode('utf-8'))
-    summary = tf.Summary(value=[
-        tf.Summary.Value(tag=name, simple_value=results[name])
-        for name in ('eval/Accuracy', 'eval/Recall_5')])
-    writer = tf.summary.FileWriter(eval_dir)
-    writer.add_summary(summary, results['global_step'])
-    writer.close()
+def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
+    """Restores `checkpoint`, evaluates it, prints and records its results; returns them."""
+    check_checkpoint_fits(checkpoint, graph.variables_to_restore, options, graph.num_classes)
+    step = global_step_of(checkpoint)
+    logging.info('Evaluating %s (global step %d)%s on %s/%s (%d examples)', checkpoint, step,
+                 ' with moving averages' if options.moving_average_decay else '',
+                 options.dataset_name, options.dataset_split_name,
+                 graph.dataset_split.num_samples)
+    graph.saver.restore(session, checkpoint)
+    totals = _count(session, graph, options.max_num_batches)
+    if not options.max_num_batches and totals.num_examples != graph.dataset_split.num_samples:
+        logging.warning('Read %d examples, but split %r of %r should have %d.',
+                        totals.num_examples, graph.dataset_split.split_name,
+                        graph.dataset_split.name, graph.dataset_split.num_samples)
+    checkpoint_results = {'checkpoint_path': checkpoint, 'global_step': step,
+                          **totals.results()}
+    for name in results.SUMMARY_METRICS:
+        print('%s[%.4f]' % (name, checkpoint_results[name]))
+    writer.write(checkpoint_results, totals.confusion)
+    return checkpoint_results
+
+
+def _evaluate_new_checkpoints(options, directory, evaluate_checkpoint):
+    """Evaluates each checkpoint appearing in `directory` once, in order of step, until
+    training's final step is evaluated or --eval_timeout_secs pass without a new one."""
+    done_steps = results.evaluated_steps(options.eval_dir)
+    if done_steps:
+        logging.info('%s already has steps %s; they are not evaluated again.',
+                     os.path.join(options.eval_dir, results.RESULTS_FILENAME),
+                     ', '.join(map(str, sorted(done_steps))))
+    logging.info('Watching %s for new checkpoints every %s seconds', directory,
+                 options.eval_interval_secs)
+    all_results = []
+    last_new_checkpoint_time = time.time()
+    while True:
+        new = [(step, prefix) for step, prefix in checkpoints_in(directory)
+               if step not in done_steps]
+        for step, prefix in new:
+            all_results.append(evaluate_checkpoint(prefix))
+            done_steps.add(step)
+        if new:
+            last_new_checkpoint_time = time.time()
+        last_step = final_step(options, directory)
+        if last_step is not None and done_steps and max(done_steps) >= last_step:
+            logging.info('Evaluated training\'s final step %d; done.', last_step)
+            return all_results
+        waited = time.time() - last_new_checkpoint_time
+        if options.eval_timeout_secs is not None and waited >= options.eval_timeout_secs:
+            logging.info('No new checkpoint in %s for %.0f seconds; done.', directory, waited)
+            return all_results
+        pause = options.eval_interval_secs
+        if options.eval_timeout_secs is not None:
+            pause = min(pause, options.eval_timeout_secs - waited)
+        time.sleep(pause)
+
+
+def evaluate_checkpoints(options):
+    """Evaluates per `options` (an `EvalOptions`); returns each checkpoint's results dict,
+    in the order evaluated.
+
+    A results dict has 'eval/Accuracy' (top-1), 'eval/Recall_5' (top-5), 'eval/mean_loss'
+    (mean softmax cross-entropy), 'per_class_accuracy' (by class), 'num_examples',
+    'global_step' and 'checkpoint_path'; it is also written to the eval dir (see results.py).
+    """
+    check_options(options)
+    continuous = options.eval_interval_secs is not None
+    if continuous:
+        directory = _watched_directory(options.checkpoint_path)
+    else:
+        prefixes = resolve_checkpoints(options.checkpoint_path)
+    with tf.Graph().as_default():
+        graph = build_eval_graph(options)
+        writer = results.ResultsWriter(options.eval_dir, graph.class_names)
+        with contextlib.closing(writer), tf.Session(
+                options.master, config=trainer.session_config()) as session:
+
+            def evaluate_checkpoint(prefix):
+                return _evaluate_checkpoint(session, graph, prefix, options, writer)
+
+            if continuous:
+                return _evaluate_new_checkpoints(options, directory, evaluate_checkpoint)
+            return [evaluate_checkpoint(prefix) for prefix in prefixes]
 
 
 def evaluate(options):
-    """Evaluates per `options` (an `EvalOptions`) and returns the results dict.
-
-    The dict has 'eval/Accuracy' (top-1), 'eval/Recall_5' (top-5), 'num_examples',
-    'global_step' and 'checkpoint_path'; it is also written to the eval dir.
-    """
-    checkpoint = checkpoints.resolve_checkpoint(options.checkpoint_path)
-    with tf.Graph().as_default():
-        counts, dataset_split, num_batches = build_eval_graph(options)
-        saver = tf.train.Saver(tf.global_variables())
-        with tf.Session(config=trainer.session_config()) as session:
-            logging.info('Evaluating %s on %s/%s (%d examples)', checkpoint,
-                         options.dataset_name, options.dataset_split_name,
-                         dataset_split.num_samples)
-            saver.restore(session, checkpoint)
-            totals = _count_correct(session, counts, num_batches, options.max_num_batches)
-    if not options.max_num_batches and totals['examples'] != dataset_split.num_samples:
-        logging.warning('Read %d examples, but split %r of %r should have %d.',
-                        totals['examples'], dataset_split.split_name, dataset_split.name,
-                        dataset_split.num_samples)
-    examples = max(totals['examples'], 1)
-    results = {
-        'checkpoint_path': checkpoint,
-        'global_step': _global_step_of(checkpoint),
-        'num_examples': totals['examples'],
-        'eval/Accuracy': totals['top_1'] / examples,
-        'eval/Recall_5': totals['top_5'] / examples,
-    }
-    print('eval/Accuracy[%.4f]' % results['eval/Accuracy'])
-    print('eval/Recall_5[%.4f]' % results['eval/Recall_5'])
-    write_results(options.eval_dir, results)
-    return results
+    """Like `evaluate_checkpoints`, but returns only the last checkpoint's results (None if
+    continuous evaluation found no new checkpoint)."""
+    all_results = evaluate_checkpoints(options)
+    return all_results[-1] if all_results else None

@@ -33,6 +33,9 @@ def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_pat
     assert results['eval/Accuracy'] >= 0.9
     assert results['eval/Recall_5'] >= results['eval/Accuracy']
     assert any(name.startswith('events.out.tfevents') for name in os.listdir(train_dir))
+    # The final step tells evaluators watching train_dir when to stop.
+    with open(os.path.join(train_dir, 'final_step.txt')) as f:
+        assert f.read() == '400\n'
 
     weights_before = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
     options = digits_train_options(digits_dir, train_dir, max_number_of_steps=420)

@@ -5,6 +5,10 @@ import os
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+# Written by the chief when training ends normally: the final global step, for evaluators
+# watching the directory.
+FINAL_STEP_FILENAME = 'final_step.txt'
+
 
 def resolve_checkpoint(checkpoint_path):
     """The checkpoint prefix for a checkpoint file prefix or a directory (its latest).

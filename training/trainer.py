@@ -8,7 +8,7 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from datasets import dataset_factory, input_pipeline
+from datasets import dataset_factory, dataset_utils, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
 from training import checkpoints, cluster, losses, optimization, progress
@@ -418,6 +418,10 @@ def _train_worker(options, config, cluster_config=None):
             hooks.append(graph.sync_optimizer.make_session_run_hook(is_chief))
         worker_done = cluster.worker_done_op(cluster_config) if cluster_config else None
         global_step = tf.train.get_global_step()
+        final_step_path = os.path.join(options.train_dir, checkpoints.FINAL_STEP_FILENAME)
+        if is_chief and tf.io.gfile.exists(final_step_path):
+            # Training goes on, so evaluators must not stop at the old final step.
+            tf.io.gfile.remove(final_step_path)
         saver = tf.train.Saver(sharded=True, max_to_keep=5)
         chief_only_hooks = [CheckpointSaver(options.train_dir, options.save_interval_secs, saver)]
         if not is_chief:
@@ -451,6 +455,8 @@ def _train_worker(options, config, cluster_config=None):
         finally:
             if worker_done is not None:
                 _signal_done(options.master, config, worker_done)
+    if is_chief:
+        dataset_utils.write_file_atomically(final_step_path, b'%d\n' % final_step)
     logging.info('Finished training at step %d; checkpoints in %s', final_step, options.train_dir)
     return int(final_step)
 

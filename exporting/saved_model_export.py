@@ -1,0 +1,99 @@
+"""SavedModel export: a classifier for encoded images or for preprocessed ones.
+
+The SavedModel (tag 'serve') has two signatures; classify_image.py relies on them:
+  'serving_default': input 'images' string [batch], JPEG or PNG bytes, decoded as the
+    dataset's input pipeline decodes them and given the eval preprocessing of
+    --preprocessing_name (default: the model's).
+  'preprocessed': input 'images' float32 [batch, image_size, image_size, channels],
+    images already preprocessed that way.
+Both return 'probabilities' float32 [batch, num_classes], 'classes' int32 [batch, k] (the
+ids of the k = min(5, num_classes) most probable classes, most probable first) and
+'class_names' string [batch, k] (their names).
+"""
+
+import tensorflow.compat.v1 as tf
+
+from datasets import class_names
+from exporting import graph_export
+from preprocessing import preprocessing_factory
+
+SERVING_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+PREPROCESSED_SIGNATURE = 'preprocessed'
+INPUT_KEY = 'images'
+TOP_K = 5
+
+
+def _decode_and_preprocess(encoded_images, spec, preprocessing_name, use_grayscale):
+    """float32 [batch, image_size, image_size, input_channels] from string [batch]."""
+    preprocess = preprocessing_factory.get_preprocessing(
+        preprocessing_name, is_training=False, use_grayscale=use_grayscale)
+
+    def decode_and_preprocess_one(encoded):
+        # Decoded as datasets/input_pipeline.py decodes the dataset's images.
+        image = tf.io.decode_image(encoded, channels=spec.image_channels,
+                                   expand_animations=False)
+        image.set_shape([None, None, spec.image_channels])
+        return preprocess(image, spec.image_size, spec.image_size, add_image_summaries=False)
+
+    # Images differ in size until preprocessed, so they are decoded one at a time.
+    return tf.map_fn(decode_and_preprocess_one, encoded_images, fn_output_signature=tf.float32)
+
+
+def build_classifier(options, spec, names):
+    """Builds both signatures' graph in the default graph.
+
+    Args:
+      options: an `ExportOptions`.
+      spec: its `graph_export.ModelSpec`.
+      names: the name of each class, num_classes strings.
+    Returns:
+      {signature key: SignatureDef}.
+    """
+    encoded_images = tf.placeholder(tf.string, [None], name='encoded_images')
+    decoded_images = _decode_and_preprocess(
+        encoded_images, spec, options.preprocessing_name or options.model_name,
+        options.use_grayscale)
+    # One network serves both signatures: 'preprocessed' feeds this tensor directly.
+    images = tf.placeholder_with_default(
+        decoded_images, [None, spec.image_size, spec.image_size, spec.input_channels],
+        name='images')
+    # Resource variables load into TF2 as ordinary variables; reference variables only
+    # with a warning per variable.
+    with tf.variable_scope(tf.get_variable_scope(), use_resource=True):
+        probabilities = tf.identity(graph_export.predictions(spec, images),
+                                    name='probabilities')
+    top = tf.nn.top_k(probabilities, k=min(TOP_K, spec.num_classes))
+    classes = tf.identity(top.indices, name='classes')
+    top_names = tf.gather(tf.constant(names), classes, name='class_names')
+    outputs = {key: tf.saved_model.build_tensor_info(tensor) for key, tensor in (
+        ('probabilities', probabilities), ('classes', classes), ('class_names', top_names))}
+
+    def signature(input_tensor):
+        return tf.saved_model.build_signature_def(
+            {INPUT_KEY: tf.saved_model.build_tensor_info(input_tensor)}, outputs,
+            tf.saved_model.PREDICT_METHOD_NAME)
+
+    return {SERVING_SIGNATURE: signature(encoded_images),
+            PREPROCESSED_SIGNATURE: signature(images)}
+
+
+def export_saved_model(options, saved_model_dir):
+    """Writes the SavedModel of `options` (an `ExportOptions`) to `saved_model_dir`, a
+    directory that must not exist yet, with the weights of options.checkpoint_path.
+
+    Raises:
+      ValueError: no checkpoint at options.checkpoint_path, or it does not fit the network.
+    """
+    spec = graph_export.model_spec(options)
+    names = class_names.class_names(options.dataset_name, options.dataset_dir or None,
+                                    spec.num_classes, options.labels_offset)
+    with tf.Graph().as_default():
+        signatures = build_classifier(options, spec, names)
+        with tf.Session() as session:
+            graph_export.restore_weights(session, options.checkpoint_path,
+                                         options.moving_average_decay)
+            builder = tf.saved_model.Builder(saved_model_dir)
+            builder.add_meta_graph_and_variables(
+                session, [tf.saved_model.SERVING], signature_def_map=signatures,
+                strip_default_attrs=True)
+            builder.save()
