@@ -2,6 +2,16 @@ r"""Converts a dataset to TF-Slim's TFRecord format.
 
 Usage:
   python download_and_convert_data.py --dataset_name=digits --dataset_dir=/tmp/digits
+  python download_and_convert_data.py --dataset_name=flowers --dataset_dir=/tmp/flowers \
+      [--archive=/path/to/flower_photos.tgz]
+  python download_and_convert_data.py --dataset_name=custom --image_dir=/my/photos \
+      --dataset_dir=/tmp/my_photos [--validation_fraction=0.1]
+  python download_and_convert_data.py --dataset_name=imagenet --dataset_dir=/data/imagenet \
+      --train_directory=/raw/train --validation_directory=/raw/validation \
+      [--bounding_box_file=/raw/bboxes.csv]
+
+Every conversion is idempotent (files already complete are kept) and atomic (a file appears
+under its final name only once it is complete), so an interrupted run is simply rerun.
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
@@ -11,23 +21,37 @@ from datasets import convert_digits
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string('dataset_name', None, 'The name of the dataset to convert, one of "digits".')
+flags.DEFINE_string('dataset_name', None, 'The name of the dataset to convert.')
 flags.DEFINE_string('dataset_dir', None, 'The directory where the TFRecords are written.')
+flags.DEFINE_string(
+    'archive', None,
+    'An already downloaded archive (or a directory of the files the download would fetch) to '
+    'convert instead of downloading.')
+flags.DEFINE_string('image_dir', None,
+                    'custom: a folder with one sub-folder of images per class.')
+flags.DEFINE_float('validation_fraction', 0.1,
+                   'custom: the fraction of each class put in the validation split.')
+flags.DEFINE_float(
+    'small_object_area_threshold', 0.005,
+    'visualwakewords: objects covering less than this fraction of the image are ignored.')
+flags.DEFINE_string(
+    'foreground_class_of_interest', 'person',
+    'visualwakewords: the COCO category whose presence makes label 1.')
 
 CONVERTERS = {
-    'digits': convert_digits.run,
+    'digits': lambda: convert_digits.run(FLAGS.dataset_dir),
 }
 
 
 def main(_):
     if not FLAGS.dataset_name:
         raise app.UsageError('Set --dataset_name; valid names: %s.' % ', '.join(sorted(CONVERTERS)))
-    if not FLAGS.dataset_dir:
-        raise app.UsageError('Set --dataset_dir to the directory for the TFRecord files.')
     if FLAGS.dataset_name not in CONVERTERS:
         raise app.UsageError('No converter for dataset %r; valid names: %s.'
                              % (FLAGS.dataset_name, ', '.join(sorted(CONVERTERS))))
-    CONVERTERS[FLAGS.dataset_name](FLAGS.dataset_dir)
+    if not FLAGS.dataset_dir:
+        raise app.UsageError('Set --dataset_dir to the directory for the TFRecord files.')
+    CONVERTERS[FLAGS.dataset_name]()
 
 
 if __name__ == '__main__':

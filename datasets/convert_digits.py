@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 from sklearn.datasets import load_digits
 
-from datasets import dataset_utils, digits
+from datasets import dataset_utils, dataset_writing, digits
 
 _CLASS_NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
 
@@ -39,13 +39,10 @@ def _encode_pngs(images):
 
 
 def _write_split(path, pngs, labels):
-    temporary_path = path + '.incomplete'
-    with tf.io.TFRecordWriter(temporary_path) as writer:
-        for png, label in zip(pngs, labels, strict=True):
-            example = dataset_utils.image_to_tfexample(
-                png, b'png', 8, 8, int(label), class_text=_CLASS_NAMES[label])
-            writer.write(example.SerializeToString())
-    tf.io.gfile.rename(temporary_path, path, overwrite=True)
+    dataset_writing.write_tfrecord_atomically(path, (
+        dataset_utils.image_to_tfexample(png, b'png', 8, 8, int(label),
+                                         class_text=_CLASS_NAMES[label]).SerializeToString()
+        for png, label in zip(pngs, labels, strict=True)))
 
 
 def _output_paths(dataset_dir):

@@ -11,11 +11,13 @@ Every dataset is stored as TFRecord files of `tf.train.Example`s with these keys
 
 import dataclasses
 import glob
+import json
 import os
 
 import tensorflow.compat.v1 as tf
 
 LABELS_FILENAME = 'labels.txt'
+METADATA_FILENAME = 'dataset_metadata.json'
 
 
 def int64_feature(values):
@@ -99,6 +101,22 @@ def write_file_atomically(path, data):
     tf.io.gfile.rename(temporary_path, path, overwrite=True)
 
 
+def write_dataset_metadata(dataset_dir, splits_to_sizes, num_classes):
+    """Records what a converter wrote: {split name: number of examples} and the class count."""
+    metadata = {'splits_to_sizes': splits_to_sizes, 'num_classes': num_classes}
+    write_file_atomically(os.path.join(dataset_dir, METADATA_FILENAME),
+                          (json.dumps(metadata, indent=2, sort_keys=True) + '\n').encode('utf-8'))
+
+
+def read_dataset_metadata(dataset_dir):
+    """The dict `write_dataset_metadata` wrote to `dataset_dir`, or None if there is none."""
+    path = os.path.join(dataset_dir, METADATA_FILENAME)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path, 'r') as f:
+        return json.load(f)
+
+
 @dataclasses.dataclass(frozen=True)
 class DatasetSplit:
     """What a reader needs to know about one split of a dataset.
@@ -153,12 +171,17 @@ def get_split(name, split_name, dataset_dir, file_pattern, splits_to_sizes, num_
     Raises:
       ValueError: for a split the dataset does not have; the message lists the valid ones.
     """
+    if not dataset_dir:
+        raise ValueError('No dataset directory given for dataset %r: set --dataset_dir.' % name)
+    # A converter's record of what it wrote beats the published sizes (e.g. a partial copy).
+    metadata = read_dataset_metadata(dataset_dir)
+    if metadata:
+        splits_to_sizes = metadata['splits_to_sizes']
+        num_classes = metadata['num_classes']
     if split_name not in splits_to_sizes:
         raise ValueError(
             'Dataset %r has no split %r; valid splits: %s (set --dataset_split_name).'
             % (name, split_name, ', '.join(sorted(splits_to_sizes))))
-    if not dataset_dir:
-        raise ValueError('No dataset directory given for dataset %r: set --dataset_dir.' % name)
     labels_to_names = read_label_file(dataset_dir) if has_labels(dataset_dir) else None
     return DatasetSplit(
         name=name,

@@ -1,5 +1,9 @@
 """Shared test data: the built-in digits TFRecords and a tiny generated colour dataset."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
@@ -7,6 +11,17 @@ import tensorflow.compat.v1 as tf
 import tf_compat  # noqa: F401
 from datasets import convert_digits, dataset_utils
 from training.train_options import TrainOptions
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_script(script, *arguments, cwd):
+    """Runs one of the repository's scripts as a user would, from another directory.
+
+    Returns the CompletedProcess, with text stdout and stderr.
+    """
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *arguments], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
 
 
 def encode_images(images, image_format):

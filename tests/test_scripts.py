@@ -2,16 +2,9 @@
 
 import json
 import os
-import subprocess
-import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _run(script, *arguments, cwd):
-    """Runs a script from another directory (so it must not rely on the working directory)."""
-    return subprocess.run([sys.executable, os.path.join(ROOT, script), *arguments], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+from conftest import ROOT
+from conftest import run_script as _run
 
 
 def test_convert_train_and_evaluate_through_the_scripts(tmp_path):

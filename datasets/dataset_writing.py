@@ -1,0 +1,165 @@
+"""Writing TFRecord files safely: atomic files, resumable parallel shards, a progress line.
+
+Every converter writes through these functions, so a killed conversion never leaves a
+truncated file under its final name and a rerun only writes what is missing.
+"""
+
+import dataclasses
+import glob
+import multiprocessing
+import sys
+import time
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+from training import progress
+
+INCOMPLETE_SUFFIX = '.incomplete'
+
+
+def write_tfrecord_atomically(path, serialized_examples, on_example=None):
+    """Writes serialized examples to `path` through a temporary name.
+
+    Args:
+      serialized_examples: an iterable of bytes.
+      on_example: optional function called after each example is written.
+    Returns:
+      The number of examples written.
+    """
+    temporary_path = path + INCOMPLETE_SUFFIX
+    count = 0
+    with tf.io.TFRecordWriter(temporary_path) as writer:
+        for serialized in serialized_examples:
+            writer.write(serialized)
+            count += 1
+            if on_example:
+                on_example()
+    tf.io.gfile.rename(temporary_path, path, overwrite=True)
+    return count
+
+
+def shard_ranges(num_items, num_shards):
+    """[(start, end)] index ranges that split `num_items` into `num_shards` near-equal parts."""
+    bounds = np.linspace(0, num_items, num_shards + 1).astype(int)
+    return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class Shard:
+    """One output file and the items (inputs of the converter's example function) it holds."""
+
+    path: str
+    items: list
+
+
+class ProgressBar:
+    """Prints 'label: done/total unit (pct), rate, ETA' to stderr at most every `interval` s.
+
+    On a terminal the line is redrawn in place; in logs a new line is printed each time.
+    """
+
+    def __init__(self, total, label, unit='images', interval=None, stream=None):
+        self._total, self._label, self._unit = total, label, unit
+        self._stream = stream or sys.stderr
+        self._in_place = self._stream.isatty()
+        self._interval = interval if interval is not None else (0.5 if self._in_place else 10)
+        self._start = self._last_print = time.time()
+        self._done = 0
+
+    def update(self, done, force=False):
+        self._done = done
+        now = time.time()
+        if not force and now - self._last_print < self._interval:
+            return
+        self._last_print = now
+        elapsed = now - self._start
+        line = '%s: %d/%d %s (%.1f%%), %.1f %s/sec, ETA %s' % (
+            self._label, done, self._total, self._unit, 100.0 * done / max(self._total, 1),
+            done / max(elapsed, 1e-9), self._unit,
+            progress.format_eta(progress.remaining_seconds(done, self._total, elapsed)))
+        self._stream.write(('\r' + line) if self._in_place else line + '\n')
+        self._stream.flush()
+
+    def close(self, done):
+        """Prints the final count."""
+        self.update(done, force=True)
+        if self._in_place:
+            self._stream.write('\n')
+
+
+_examples_done = None
+
+
+def _share_counter(counter):
+    global _examples_done
+    _examples_done = counter
+
+
+def _count_example():
+    with _examples_done.get_lock():
+        _examples_done.value += 1
+
+
+def _write_shard(shard, make_example):
+    write_tfrecord_atomically(shard.path, (make_example(item) for item in shard.items),
+                              on_example=_count_example)
+
+
+def _check_no_stray_files(shards, file_pattern):
+    expected = {shard.path for shard in shards}
+    stray = sorted(path for path in glob.glob(file_pattern)
+                   if path not in expected and not path.endswith(INCOMPLETE_SUFFIX))
+    if stray:
+        raise ValueError(
+            'The output directory already holds %d file(s) matching %s that this conversion '
+            'would not write (first: %s), probably from a run with another shard count. Delete '
+            'them, or rerun with the shard count that wrote them.'
+            % (len(stray), file_pattern, stray[0]))
+
+
+def write_shards(shards, make_example, num_processes=1, label='Writing', file_pattern=None):
+    """Writes every shard whose file does not exist yet; finished shards are kept.
+
+    Shards are written in parallel by `num_processes` processes (in this process when 1),
+    each through a temporary name, so after a kill a rerun with the same shards writes
+    exactly the missing ones: no example is duplicated or lost.
+
+    Args:
+      shards: a list of `Shard`s; the same items in the same order on every run.
+      make_example: a module-level function, item -> serialized tf.train.Example bytes.
+      file_pattern: optional glob of this split's files; other files matching it raise.
+    Returns:
+      The number of examples written by this call.
+    Raises:
+      ValueError: stray files match `file_pattern`.
+    """
+    if file_pattern:
+        _check_no_stray_files(shards, file_pattern)
+    missing = [shard for shard in shards if not tf.io.gfile.exists(shard.path)]
+    total = sum(len(shard.items) for shard in missing)
+    if not missing:
+        return 0
+    kept = len(shards) - len(missing)
+    bar = ProgressBar(total, '%s %d shard(s)%s' % (
+        label, len(missing), ' (%d already done)' % kept if kept else ''))
+    counter = multiprocessing.get_context('spawn').Value('q', 0)
+    if num_processes <= 1:
+        _share_counter(counter)
+        for shard in missing:
+            _write_shard(shard, make_example)
+            bar.update(counter.value)
+    else:
+        # Spawned, not forked: forking a process that runs TensorFlow threads can deadlock.
+        context = multiprocessing.get_context('spawn')
+        with context.Pool(min(num_processes, len(missing)), initializer=_share_counter,
+                          initargs=(counter,)) as pool:
+            pending = [pool.apply_async(_write_shard, (shard, make_example)) for shard in missing]
+            while pending:
+                time.sleep(0.2)
+                bar.update(counter.value)
+                for result in [result for result in pending if result.ready()]:
+                    result.get()  # re-raises a worker's error here
+                    pending.remove(result)
+    bar.close(counter.value)
+    return total
