@@ -30,4 +30,4 @@ lint: install
 	$(PYTHON) -m ruff check .
 
 test: lint
-	$(PYTHON) -m pytest -n 2 --dist loadfile
+	$(PYTHON) -m pytest -n 2 --dist loadfile --no-loadscope-reorder

@@ -17,7 +17,15 @@ under its final name only once it is complete), so an interrupted run is simply 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import app, flags
 
-from datasets import convert_digits
+from datasets import (
+    build_imagenet_data,
+    convert_cifar10,
+    convert_custom,
+    convert_digits,
+    convert_flowers,
+    convert_mnist,
+    convert_visualwakewords,
+)
 
 FLAGS = flags.FLAGS
 
@@ -38,8 +46,25 @@ flags.DEFINE_string(
     'foreground_class_of_interest', 'person',
     'visualwakewords: the COCO category whose presence makes label 1.')
 
+
+def _convert_custom():
+    if not FLAGS.image_dir:
+        raise app.UsageError('--dataset_name=custom needs --image_dir: a folder with one '
+                             'sub-folder of images per class.')
+    convert_custom.run(FLAGS.image_dir, FLAGS.dataset_dir, FLAGS.validation_fraction)
+
+
 CONVERTERS = {
+    'cifar10': lambda: convert_cifar10.run(FLAGS.dataset_dir, FLAGS.archive),
+    'custom': _convert_custom,
     'digits': lambda: convert_digits.run(FLAGS.dataset_dir),
+    'flowers': lambda: convert_flowers.run(FLAGS.dataset_dir, FLAGS.archive),
+    'imagenet': lambda: build_imagenet_data.build_from_flags(
+        FLAGS.output_directory or FLAGS.dataset_dir),
+    'mnist': lambda: convert_mnist.run(FLAGS.dataset_dir, FLAGS.archive),
+    'visualwakewords': lambda: convert_visualwakewords.run(
+        FLAGS.dataset_dir, FLAGS.archive, FLAGS.small_object_area_threshold,
+        FLAGS.foreground_class_of_interest),
 }
 
 

@@ -54,7 +54,9 @@ def forward_flops_per_image(model_name, image_size, num_classes):
         return tf.profiler.profile(forward_graph, options=options).total_float_ops
 
 
-def _timed_runs(session, op, num_batches, burn_in):
+def timed_runs(session, op, num_batches, burn_in):
+    """(mean, standard deviation) in seconds of `num_batches` runs of `op`, after `burn_in`
+    untimed runs."""
     durations = []
     for index in range(burn_in + num_batches):
         start = time.perf_counter()
@@ -105,7 +107,7 @@ def time_network(model_name, batch_size=32, num_batches=100, mode='forward', ima
             op = tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None])
         with tf.Session() as session:
             session.run(tf.global_variables_initializer())
-            mean, std = _timed_runs(session, op, num_batches, burn_in)
+            mean, std = timed_runs(session, op, num_batches, burn_in)
     return Timing(model_name, mode, batch_size, image_size, mean, std,
                   count_trainable_parameters(graph),
                   forward_flops_per_image(model_name, image_size, num_classes))

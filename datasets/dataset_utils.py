@@ -18,6 +18,11 @@ import tensorflow.compat.v1 as tf
 
 LABELS_FILENAME = 'labels.txt'
 METADATA_FILENAME = 'dataset_metadata.json'
+# Files are written under this suffix and renamed when complete.
+INCOMPLETE_SUFFIX = '.incomplete'
+
+# The corners of a bounding box, in the order a box tensor holds them.
+BBOX_KEYS = ('ymin', 'xmin', 'ymax', 'xmax')
 
 
 def int64_feature(values):
@@ -95,7 +100,7 @@ def read_label_file(dataset_dir, filename=LABELS_FILENAME):
 
 def write_file_atomically(path, data):
     """Writes bytes to `path` through a temporary name, so readers never see half a file."""
-    temporary_path = path + '.incomplete'
+    temporary_path = path + INCOMPLETE_SUFFIX
     with tf.io.gfile.GFile(temporary_path, 'wb') as f:
         f.write(data)
     tf.io.gfile.rename(temporary_path, path, overwrite=True)
@@ -110,7 +115,11 @@ def write_dataset_metadata(dataset_dir, splits_to_sizes, num_classes):
 
 def read_dataset_metadata(dataset_dir):
     """The dict `write_dataset_metadata` wrote to `dataset_dir`, or None if there is none."""
-    path = os.path.join(dataset_dir, METADATA_FILENAME)
+    return read_json_file(os.path.join(dataset_dir, METADATA_FILENAME))
+
+
+def read_json_file(path):
+    """The parsed JSON of `path`, or None if there is no such file."""
     if not tf.io.gfile.exists(path):
         return None
     with tf.io.gfile.GFile(path, 'r') as f:
@@ -136,7 +145,9 @@ class DatasetSplit:
 
     def data_files(self):
         """The sorted TFRecord files of the split; raises if there are none."""
-        files = sorted(glob.glob(self.file_pattern))
+        # A writer's temporary files match patterns such as 'train-*' too.
+        files = sorted(path for path in glob.glob(self.file_pattern)
+                       if not path.endswith(INCOMPLETE_SUFFIX))
         if not files:
             directory = os.path.dirname(self.file_pattern) or '.'
             if os.path.isdir(directory):
@@ -149,6 +160,63 @@ class DatasetSplit:
                 '--dataset_name=%s --dataset_dir=%s`, or pass the right --dataset_dir.'
                 % (self.split_name, self.name, self.file_pattern, hint, self.name, directory))
         return files
+
+    def read_records(self, is_training, num_readers=None, seed=None, num_workers=1,
+                     worker_index=0):
+        """A dataset of serialized `tf.train.Example`s (scalar strings).
+
+        Evaluation reads every record once, file by file in sorted order. Training repeats
+        forever and reshuffles the files every epoch (in a fixed order given `seed`).
+
+        Args:
+          num_readers: files read in parallel; None lets tf.data choose (AUTOTUNE).
+          num_workers, worker_index: with several workers, this worker reads only its share:
+            whole files when there are at least as many files as workers, else every
+            num_workers-th record.
+        """
+        if not 0 <= worker_index < num_workers:
+            raise ValueError('Worker index %d is not in [0, %d): pass --task between 0 and '
+                             '--worker_replicas - 1.' % (worker_index, num_workers))
+        files = self.data_files()
+        file_names = tf.data.Dataset.from_tensor_slices(files)
+        shard_by_record = num_workers > 1 and len(files) < num_workers
+        if num_workers > 1 and not shard_by_record:
+            file_names = file_names.shard(num_workers, worker_index)
+            files = files[worker_index::num_workers]
+        if is_training and not shard_by_record:
+            file_names = file_names.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+            file_names = file_names.repeat()
+        # More readers than files would read a file twice at once in training.
+        cycle_length = min(len(files), num_readers or os.cpu_count() or 1)
+        records = file_names.interleave(
+            tf.data.TFRecordDataset, cycle_length=cycle_length,
+            num_parallel_calls=num_readers or tf.data.AUTOTUNE,
+            # Every worker must see the records in the same order to take a disjoint share.
+            deterministic=not is_training or seed is not None or shard_by_record)
+        if shard_by_record:
+            records = records.shard(num_workers, worker_index)
+            if is_training:
+                records = records.repeat()
+        return records
+
+    def parse_record(self, record):
+        """The parts of one serialized example the input pipeline needs.
+
+        Returns:
+          {'encoded': string [] (the JPEG or PNG bytes), 'label': int64 [],
+           'bbox': float32 [1, num_boxes, 4] as (ymin, xmin, ymax, xmax)}.
+        Fails at run time if `record` is not an Example with an image and a label.
+        """
+        keys_to_features = {
+            'image/encoded': tf.io.FixedLenFeature((), tf.string),
+            'image/class/label': tf.io.FixedLenFeature((), tf.int64),
+        }
+        for key in BBOX_KEYS:
+            keys_to_features['image/object/bbox/' + key] = tf.io.VarLenFeature(tf.float32)
+        features = tf.io.parse_single_example(record, keys_to_features)
+        corners = [tf.sparse.to_dense(features['image/object/bbox/' + key]) for key in BBOX_KEYS]
+        return {'encoded': features['image/encoded'], 'label': features['image/class/label'],
+                'bbox': tf.expand_dims(tf.stack(corners, axis=1), 0)}
 
 
 ITEMS_TO_DESCRIPTIONS = {
@@ -168,6 +236,7 @@ def get_split(name, split_name, dataset_dir, file_pattern, splits_to_sizes, num_
       file_pattern: a pattern with `%s` for the split name, relative to dataset_dir.
       splits_to_sizes: {split name: number of examples}.
       num_classes: the number of classes, including any background class.
+      image_channels: the dataset module's IMAGE_CHANNELS (1 for grayscale), else 3.
     Raises:
       ValueError: for a split the dataset does not have; the message lists the valid ones.
     """

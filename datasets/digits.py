@@ -13,6 +13,9 @@ SPLITS_TO_SIZES = {'train': 1433, 'validation': 364}
 
 NUM_CLASSES = 10
 
+# Grayscale: images decode to one channel and networks take one.
+IMAGE_CHANNELS = 1
+
 VALIDATION_EVERY = 5
 
 ITEMS_TO_DESCRIPTIONS = {
@@ -24,4 +27,4 @@ ITEMS_TO_DESCRIPTIONS = {
 def get_split(split_name, dataset_dir, file_pattern=None):
     return dataset_utils.get_split(
         'digits', split_name, dataset_dir, file_pattern or FILE_PATTERN, SPLITS_TO_SIZES,
-        NUM_CLASSES, ITEMS_TO_DESCRIPTIONS, image_channels=1)
+        NUM_CLASSES, ITEMS_TO_DESCRIPTIONS, image_channels=IMAGE_CHANNELS)

@@ -2,13 +2,16 @@
 
 import dataclasses
 
+from datasets import input_pipeline
 from flag_options import option
 
 
 @dataclasses.dataclass
 class InputOptions:
     dataset_name: str = option('imagenet', 'The name of the dataset to load.')
-    dataset_dir: str | None = option(None, 'The directory where the dataset files are stored.')
+    dataset_dir: str | None = option(
+        None, 'The directory where the dataset files are stored; for tfds:NAME, the TFDS data '
+        'directory (the dataset must be prepared there).')
     labels_offset: int = option(
         0, 'An offset for the labels in the dataset. This flag is primarily used to evaluate '
         'the VGG and ResNet architectures which do not use a background class for the '
@@ -17,6 +20,32 @@ class InputOptions:
     preprocessing_name: str | None = option(
         None, 'The name of the preprocessing to use. If left as `None`, then the model_name '
         'flag is used.')
-    num_preprocessing_threads: int = option(
-        4, 'The number of threads used to create the batches.')
     use_grayscale: bool = option(False, 'Whether to convert input images to grayscale.')
+
+    # Input pipeline. TF-Slim's defaults for the reader and thread counts were 4; by default
+    # tf.data now tunes them to the machine.
+    num_readers: int | None = option(
+        None, 'The number of parallel readers that read data from the dataset (files read at '
+        'once; default: AUTOTUNE).')
+    num_preprocessing_threads: int | None = option(
+        None, 'The number of threads used to create the batches (records decoded and '
+        'preprocessed at once; default: AUTOTUNE).')
+    shuffle_buffer_size: int = option(
+        4096, 'Training only: records shuffled together after the files are interleaved '
+        '(they are held encoded, about 110 KB each for ImageNet).')
+    deterministic_input: bool = option(
+        False, 'Read in a fixed order with a fixed seed: the same files, records, random '
+        'preprocessing and batches on every run (slower: training preprocessing runs on one '
+        'thread). For tests and reproducible runs.')
+    fail_on_corrupt_records: bool = option(
+        False, 'Stop at the first record that cannot be read or decoded, instead of skipping '
+        'it and counting it in the log, the training summaries and the evaluation results.')
+
+    def pipeline_arguments(self):
+        """The keyword arguments of `input_pipeline.batched_images` that these options set."""
+        return dict(
+            labels_offset=self.labels_offset, num_readers=self.num_readers,
+            num_preprocessing_threads=self.num_preprocessing_threads,
+            use_grayscale=self.use_grayscale, shuffle_buffer_size=self.shuffle_buffer_size,
+            seed=input_pipeline.DETERMINISTIC_SEED if self.deterministic_input else None,
+            skip_corrupt=not self.fail_on_corrupt_records)

@@ -1,84 +1,180 @@
-"""tf.data input pipelines: TFRecord shards -> decoded, preprocessed, batched images."""
+"""tf.data input pipelines: a split's records -> decoded, preprocessed, batched images.
+
+records (files interleaved; shuffled in training) -> parse and decode, in parallel -> count
+the records that could not be read -> preprocess, in parallel -> batch -> prefetch.
+
+A record that cannot be read (not an Example, no image, bytes that are no image) is skipped
+and counted instead of stopping the run. Every batch carries the number of records skipped
+so far, which training logs and summarises and evaluation reports.
+"""
 
 import tensorflow.compat.v1 as tf
 
 from preprocessing import preprocessing_factory
 
-AUTOTUNE = tf.data.experimental.AUTOTUNE
+AUTOTUNE = tf.data.AUTOTUNE
 
-_BBOX_KEYS = ('ymin', 'xmin', 'ymax', 'xmax')
+# The seed of deterministic mode (see `batched_images`).
+DETERMINISTIC_SEED = 0
+
+# Training stops when this many records in a row cannot be read (see `_failure_counter`).
+MAX_FAILURES_IN_A_ROW = 1000
 
 
-def parse_example(serialized, image_channels=3):
-    """Decodes one TF-Slim example.
-
-    Returns:
-      {'image': uint8 [height, width, image_channels], 'label': int64 [],
-       'bbox': float32 [1, num_boxes, 4] as (ymin, xmin, ymax, xmax)}.
-    """
-    keys_to_features = {
-        'image/encoded': tf.io.FixedLenFeature((), tf.string),
-        'image/class/label': tf.io.FixedLenFeature((), tf.int64),
-    }
-    for key in _BBOX_KEYS:
-        keys_to_features['image/object/bbox/' + key] = tf.io.VarLenFeature(tf.float32)
-    features = tf.io.parse_single_example(serialized, keys_to_features)
-    # decode_image reads JPEG, PNG, GIF and BMP alike, so `image/format` needs no check.
-    image = tf.io.decode_image(features['image/encoded'], channels=image_channels,
-                               expand_animations=False)
+def decode_image(encoded, image_channels):
+    """uint8 [height, width, image_channels] from JPEG, PNG, GIF or BMP bytes."""
+    # decode_image reads every format alike, so a record's `image/format` needs no check.
+    image = tf.io.decode_image(encoded, channels=image_channels, expand_animations=False)
     image.set_shape([None, None, image_channels])
-    corners = [tf.sparse.to_dense(features['image/object/bbox/' + key]) for key in _BBOX_KEYS]
-    bbox = tf.expand_dims(tf.stack(corners, axis=1), 0)
-    return {'image': image, 'label': features['image/class/label'], 'bbox': bbox}
+    return image
 
 
-def read_records(data_files, is_training, num_readers=None, seed=None):
-    """A dataset of serialized examples: every file once, or shuffled files forever in training."""
-    files = tf.data.Dataset.from_tensor_slices(data_files)
-    if is_training:
-        files = files.shuffle(len(data_files), seed=seed, reshuffle_each_iteration=True).repeat()
-    cycle_length = min(num_readers or 4, len(data_files))
-    return files.interleave(
-        tf.data.TFRecordDataset, cycle_length=cycle_length, num_parallel_calls=cycle_length,
-        deterministic=not is_training or seed is not None)
+def _decoder(dataset_split):
+    """fn(record) -> {'image': uint8 [height, width, channels], 'label', 'bbox'}."""
+
+    def decode(record):
+        example = dataset_split.parse_record(record)
+        return {'image': decode_image(example['encoded'], dataset_split.image_channels),
+                'label': example['label'], 'bbox': example['bbox']}
+
+    return decode
+
+
+def _decoder_flagging_failures(dataset_split, stand_in_image):
+    """fn(record) -> (example, valid), never failing.
+
+    A record that cannot be decoded gives (`stand_in_image` with label -1 and no box, False).
+    tf.data has no way to catch an error inside a function, but a dataset can drop the
+    elements that fail: the record is decoded in a one-element dataset that ignores errors,
+    followed by the stand-in, and the first element left is the answer.
+    """
+    decode = _decoder(dataset_split)
+    stand_in = {'image': stand_in_image, 'label': tf.constant(-1, tf.int64),
+                'bbox': tf.zeros([1, 0, 4])}
+
+    def decode_or_flag(record):
+        decoded = tf.data.Dataset.from_tensors(record).map(decode).ignore_errors()
+        candidates = decoded.map(lambda example: (example, True)).concatenate(
+            tf.data.Dataset.from_tensors((stand_in, False)))
+        return tf.data.experimental.get_single_element(candidates.take(1))
+
+    return decode_or_flag
+
+
+def _failure_counter(dataset_split, max_failures_in_a_row):
+    """A `scan` step adding to each (example, valid) the running count of failed records.
+
+    Its state is (failures so far, failures in a row). With `max_failures_in_a_row`, that many
+    in a row fail the run: training repeats its data forever and would otherwise wait
+    forever for a readable record when none is left.
+    """
+
+    def count(state, element):
+        failures, failures_in_a_row = state
+        example, valid = element
+        failed = tf.cast(tf.logical_not(valid), tf.int64)
+        failures += failed
+        failures_in_a_row = (failures_in_a_row + 1) * failed
+        if max_failures_in_a_row:
+            check = tf.debugging.assert_less(
+                failures_in_a_row, tf.constant(max_failures_in_a_row, tf.int64), message=(
+                    # No quotes: the assertion would print them escaped.
+                    'None of the last %d records of split %s of dataset %s could be read: '
+                    'they are not Examples with a JPEG or PNG image (or the files are damaged). '
+                    'Check --dataset_name and --dataset_dir; --fail_on_corrupt_records shows '
+                    'the first error.' % (max_failures_in_a_row, dataset_split.split_name,
+                                          dataset_split.name)))
+            with tf.control_dependencies([check]):
+                failures = tf.identity(failures)
+        return (failures, failures_in_a_row), (example, valid, failures)
+
+    return count
 
 
 def batched_images(dataset_split, preprocessing_name, is_training, image_size, batch_size,
                    labels_offset=0, num_readers=None, num_preprocessing_threads=None,
-                   use_grayscale=False, shuffle_buffer_size=4096, seed=None):
+                   use_grayscale=False, shuffle_buffer_size=4096, seed=None, num_workers=1,
+                   worker_index=0, skip_corrupt=True):
     """Builds the input pipeline of one dataset split.
 
-    In training the files and examples are shuffled, the data repeats forever and every
-    batch is full. In evaluation every example is read exactly once, in file order, and the
-    last batch may be smaller.
+    In training the files and records are shuffled, the data repeats forever and every
+    batch is full. In evaluation every record is read exactly once, in file order; a batch
+    may be smaller than `batch_size` (the last one, and one with unreadable records).
 
     Args:
-      dataset_split: a `dataset_utils.DatasetSplit`.
+      dataset_split: a split object of `dataset_factory.get_dataset` (has `read_records`,
+        `parse_record` and `image_channels`).
       preprocessing_name: a name known to `preprocessing_factory`.
       image_size: the side of the square images fed to the network.
       labels_offset: subtracted from every label (1 maps ImageNet's 1001 labels to 1000).
+      num_readers: files read in parallel; num_preprocessing_threads: records decoded and
+        preprocessed in parallel. None lets tf.data tune them (AUTOTUNE).
+      seed: None for the fastest order; a number for deterministic mode: the same files,
+        records, random preprocessing and batches on every run (preprocessing in training
+        then runs on one thread, since parallel random ops draw in no fixed order). It also
+        sets the graph-level seed if unset, which random preprocessing ops need.
+      num_workers, worker_index: training on several workers, this one reads its share.
+      skip_corrupt: skip and count unreadable records; if False, the first one fails the
+        run with TensorFlow's InvalidArgumentError.
     Returns:
-      A tf.data.Dataset of (images float32 [batch, image_size, image_size, channels],
-      labels int64 [batch]).
+      A tf.data.Dataset of {'images': float32 [batch, image_size, image_size, channels],
+      'labels': int64 [batch], 'skipped': int64 [], the number of records skipped from the
+      start of reading up to this batch (0 when `skip_corrupt` is False)}.
     """
     preprocess = preprocessing_factory.get_preprocessing(
         preprocessing_name, is_training=is_training, use_grayscale=use_grayscale)
     uses_bounding_boxes = preprocessing_factory.uses_bounding_boxes(preprocessing_name)
-    image_channels = dataset_split.image_channels
+    deterministic = seed is not None
+    if deterministic and tf.get_default_graph().seed is None:
+        tf.set_random_seed(seed)
+    decode_threads = num_preprocessing_threads or AUTOTUNE
+    preprocess_threads = 1 if is_training and deterministic else decode_threads
+    # Out-of-order results keep the threads busy; evaluation needs the file order.
+    in_order = deterministic or not is_training
 
-    def decode_and_preprocess(serialized):
-        example = parse_example(serialized, image_channels)
+    def preprocess_example(example):
         arguments = {'bbox': example['bbox']} if uses_bounding_boxes else {}
         # Summary ops cannot live inside a tf.data function; training logs its own.
         image = preprocess(example['image'], image_size, image_size, add_image_summaries=False,
                            **arguments)
         return image, example['label'] - labels_offset
 
-    records = read_records(dataset_split.data_files(), is_training, num_readers, seed)
+    records = dataset_split.read_records(is_training, num_readers, seed, num_workers,
+                                         worker_index)
     if is_training:
-        records = records.shuffle(shuffle_buffer_size, seed=seed)
-    batches = records.map(decode_and_preprocess,
-                          num_parallel_calls=num_preprocessing_threads or AUTOTUNE,
-                          deterministic=not is_training or seed is not None)
-    batches = batches.batch(batch_size, drop_remainder=is_training)
+        # The records repeat: a buffer larger than the split would only delay the first batch.
+        records = records.shuffle(min(shuffle_buffer_size, dataset_split.num_samples), seed=seed)
+
+    if not skip_corrupt:
+        decode = _decoder(dataset_split)
+        batches = records.map(lambda record: preprocess_example(decode(record)),
+                              num_parallel_calls=preprocess_threads, deterministic=in_order)
+        batches = batches.batch(batch_size, drop_remainder=is_training)
+        batches = batches.map(lambda images, labels: {
+            'images': images, 'labels': labels, 'skipped': tf.constant(0, tf.int64)})
+        return batches.prefetch(AUTOTUNE)
+
+    # Evaluation preprocesses the stand-ins of failed records too: a full-size black image
+    # suits every preprocessing.
+    stand_in_image = tf.zeros([image_size, image_size, dataset_split.image_channels], tf.uint8)
+    flagged = records.map(_decoder_flagging_failures(dataset_split, stand_in_image),
+                          num_parallel_calls=decode_threads, deterministic=in_order)
+    counted = flagged.scan(
+        (tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
+        _failure_counter(dataset_split, MAX_FAILURES_IN_A_ROW if is_training else None))
+    if is_training:
+        counted = counted.filter(lambda example, valid, skipped: valid)
+    examples = counted.map(
+        lambda example, valid, skipped: (*preprocess_example(example), valid, skipped),
+        num_parallel_calls=preprocess_threads, deterministic=in_order)
+    batches = examples.batch(batch_size, drop_remainder=is_training)
+    if is_training:
+        batches = batches.map(lambda images, labels, valid, skipped: {
+            'images': images, 'labels': labels, 'skipped': tf.reduce_max(skipped)})
+    else:
+        # Evaluation batches failed records too and drops them afterwards: a batch after the
+        # last readable record is then still there to carry the final count.
+        batches = batches.map(lambda images, labels, valid, skipped: {
+            'images': tf.boolean_mask(images, valid), 'labels': tf.boolean_mask(labels, valid),
+            'skipped': tf.reduce_max(skipped)})
     return batches.prefetch(AUTOTUNE)

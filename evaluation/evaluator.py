@@ -16,7 +16,7 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from datasets import dataset_factory, input_pipeline
+from datasets import class_names, dataset_factory, input_pipeline
 from evaluation import metrics, results
 from nets import nets_factory
 from training import checkpoints, progress, trainer
@@ -24,8 +24,6 @@ from training import checkpoints, progress, trainer
 # Training's chief may write its final global step here, in the training directory, when it
 # ends; continuous evaluation then stops after evaluating that step.
 FINAL_STEP_FILENAME = checkpoints.FINAL_STEP_FILENAME
-
-_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
 
 _PROGRESS_EVERY_N_BATCHES = 10
 
@@ -53,10 +51,11 @@ def check_options(options):
 class EvalGraph:
     """The tensors and ops of a built evaluation graph.
 
-    batch: {'logits': float [batch, num_classes], 'labels': int64 [batch]}, one batch per run.
+    batch: {'logits': float [batch, num_classes], 'labels': int64 [batch], 'skipped': int64 []
+      (the records that could not be read so far)}, one batch per run.
     start_reading: (re)starts reading the split from its first example.
     variables_to_restore: {name in the checkpoint: variable}.
-    class_names: one per model class, from the dataset's labels.txt when it has one.
+    class_names: one per model output (`datasets.class_names`).
     """
 
     batch: dict
@@ -79,60 +78,46 @@ def build_eval_graph(options):
     image_size = options.eval_image_size or network_fn.default_image_size
     batches = input_pipeline.batched_images(
         dataset_split, options.preprocessing_name or options.model_name, is_training=False,
-        image_size=image_size, batch_size=options.batch_size,
-        labels_offset=options.labels_offset,
-        num_preprocessing_threads=options.num_preprocessing_threads,
-        use_grayscale=options.use_grayscale)
+        image_size=image_size, batch_size=options.batch_size, **options.pipeline_arguments())
     # Initializable, so one session reads the whole split again for every checkpoint.
     iterator = tf.data.make_initializable_iterator(batches)
-    images, labels = iterator.get_next()
-    logits, _ = network_fn(images)
+    batch = iterator.get_next()
+    logits, _ = network_fn(batch['images'])
 
-    if options.moving_average_decay:
-        # Each model variable is restored from its shadow: the averaged model is evaluated.
-        averages = tf.train.ExponentialMovingAverage(options.moving_average_decay)
-        variables_to_restore = averages.variables_to_restore(tf.model_variables())
-    else:
-        variables_to_restore = {v.op.name: v for v in tf.global_variables()}
+    variables_to_restore = checkpoints.variables_by_checkpoint_name(
+        options.moving_average_decay)
 
     num_batches = math.ceil(dataset_split.num_samples / options.batch_size)
     if options.max_num_batches:
         num_batches = min(num_batches, options.max_num_batches)
-    names = dataset_split.labels_to_names or {}
-    class_names = [names.get(label + options.labels_offset, str(label))
-                   for label in range(num_classes)]
     return EvalGraph(
-        batch={'logits': logits, 'labels': labels}, start_reading=iterator.initializer,
+        batch={'logits': logits, 'labels': batch['labels'], 'skipped': batch['skipped']},
+        start_reading=iterator.initializer,
         variables_to_restore=variables_to_restore, saver=tf.train.Saver(variables_to_restore),
         dataset_split=dataset_split, num_classes=num_classes, num_batches=num_batches,
-        class_names=class_names)
+        class_names=class_names.class_names(options.dataset_name, options.dataset_dir,
+                                            num_classes, options.labels_offset))
 
 
 def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes):
     """Raises a ValueError naming the first mismatched variables if `checkpoint` cannot be
     restored into the model (another network, another class count, no moving averages)."""
-    shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
-    missing = sorted(name for name in variables_to_restore if name not in shapes)
-    if options.moving_average_decay and missing and all(
-            name.endswith(_AVERAGE_SUFFIX) and name[:-len(_AVERAGE_SUFFIX)] in shapes
-            for name in missing):
-        raise ValueError(
-            'Checkpoint %s has no moving average of %d model variable(s) (first: %s): it was '
-            'trained without --moving_average_decay. Drop --moving_average_decay to evaluate '
-            'its weights as they are.' % (checkpoint, len(missing), missing[0]))
-    problems = ['%s: checkpoint %s, model %s' % (name, shapes[name], variable.shape.as_list())
-                for name, variable in sorted(variables_to_restore.items())
-                if name in shapes and shapes[name] != variable.shape.as_list()]
+    mismatches, missing = checkpoints.checkpoint_mismatches(checkpoint, variables_to_restore)
+    if not mismatches and not missing:
+        return
+    if options.moving_average_decay:
+        checkpoints.check_moving_averages(checkpoint, missing, 'evaluate')
+    checkpoint_names = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    problems = ['%s: checkpoint %s, model %s' % mismatch for mismatch in mismatches]
     problems += ['%s: not in the checkpoint' % name for name in missing]
-    if problems:
-        checkpoint_scopes = sorted({name.split('/')[0] for name in shapes})
-        raise ValueError(
-            'Checkpoint %s does not fit --model_name=%s with %d classes: %d variable(s) '
-            'differ. The first:\n  %s\nThe checkpoint\'s variables are under: %s. Set '
-            '--model_name to the network that wrote it, and --dataset_name and '
-            '--labels_offset to its number of classes.'
-            % (checkpoint, options.model_name, num_classes, len(problems),
-               '\n  '.join(problems[:_MAX_LISTED_PROBLEMS]), ', '.join(checkpoint_scopes)))
+    checkpoint_scopes = sorted({name.split('/')[0] for name in checkpoint_names})
+    raise ValueError(
+        'Checkpoint %s does not fit --model_name=%s with %d classes: %d variable(s) '
+        'differ. The first:\n  %s\nThe checkpoint\'s variables are under: %s. Set '
+        '--model_name to the network that wrote it, and --dataset_name and '
+        '--labels_offset to its number of classes.'
+        % (checkpoint, options.model_name, num_classes, len(problems),
+           '\n  '.join(problems[:_MAX_LISTED_PROBLEMS]), ', '.join(checkpoint_scopes)))
 
 
 def global_step_of(checkpoint):
@@ -199,26 +184,32 @@ def final_step(options, directory):
 
 
 def _count(session, graph, max_num_batches):
-    """Runs the split (or max_num_batches of it) through the model; returns its MetricTotals."""
+    """Runs the split (or max_num_batches of it) through the model.
+
+    Returns:
+      (its MetricTotals, the number of records that could not be read).
+    """
     totals = metrics.MetricTotals(graph.num_classes)
     session.run(graph.start_reading)
     start = time.time()
-    batches_done = 0
+    batches_done = unreadable = 0
     while not max_num_batches or batches_done < max_num_batches:
         try:
             batch = session.run(graph.batch)
         except tf.errors.OutOfRangeError:
             break
         totals.add_batch(batch['logits'], batch['labels'])
+        unreadable = int(batch['skipped'])
         batches_done += 1
         if batches_done % _PROGRESS_EVERY_N_BATCHES == 0 or batches_done == graph.num_batches:
             elapsed = time.time() - start
-            logging.info('eval batch %d/%d: %d examples, %.1f examples/sec, ETA %s',
+            logging.info('eval batch %d/%d: %d examples%s, %.1f examples/sec, ETA %s',
                          batches_done, graph.num_batches, totals.num_examples,
+                         ' (%d unreadable)' % unreadable if unreadable else '',
                          totals.num_examples / max(elapsed, 1e-9),
                          progress.format_eta(progress.remaining_seconds(
                              batches_done, graph.num_batches, elapsed)))
-    return totals
+    return totals, unreadable
 
 
 def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
@@ -230,13 +221,18 @@ def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
                  options.dataset_name, options.dataset_split_name,
                  graph.dataset_split.num_samples)
     graph.saver.restore(session, checkpoint)
-    totals = _count(session, graph, options.max_num_batches)
-    if not options.max_num_batches and totals.num_examples != graph.dataset_split.num_samples:
+    totals, unreadable = _count(session, graph, options.max_num_batches)
+    if unreadable:
+        logging.warning('%d example(s) of split %r of %r could not be read (not an Example, or '
+                        'an image that does not decode) and are left out of the results.',
+                        unreadable, graph.dataset_split.split_name, graph.dataset_split.name)
+    records_read = totals.num_examples + unreadable
+    if not options.max_num_batches and records_read != graph.dataset_split.num_samples:
         logging.warning('Read %d examples, but split %r of %r should have %d.',
-                        totals.num_examples, graph.dataset_split.split_name,
+                        records_read, graph.dataset_split.split_name,
                         graph.dataset_split.name, graph.dataset_split.num_samples)
     checkpoint_results = {'checkpoint_path': checkpoint, 'global_step': step,
-                          **totals.results()}
+                          **totals.results(), 'num_unreadable_examples': unreadable}
     for name in results.SUMMARY_METRICS:
         print('%s[%.4f]' % (name, checkpoint_results[name]))
     writer.write(checkpoint_results, totals.confusion)
@@ -283,6 +279,7 @@ def evaluate_checkpoints(options):
 
     A results dict has 'eval/Accuracy' (top-1), 'eval/Recall_5' (top-5), 'eval/mean_loss'
     (mean softmax cross-entropy), 'per_class_accuracy' (by class), 'num_examples',
+    'num_unreadable_examples' (records that could not be read, left out of the metrics),
     'global_step' and 'checkpoint_path'; it is also written to the eval dir (see results.py).
     """
     check_options(options)

@@ -25,7 +25,8 @@ class ExportOptions:
         '', 'Where to write the inference GraphDef; frozen (weights folded in as constants) '
         'when --checkpoint_path is set.')
     dataset_dir: str = option(
-        '', 'The dataset\'s directory; its labels.txt names the classes in the SavedModel.')
+        '', 'The dataset\'s directory; its labels.txt names the classes in the SavedModel. For '
+        'tfds:NAME, the TFDS data directory.')
     write_text_graphdef: bool = option(
         False, 'Whether to write --output_file as a text GraphDef instead of a binary one.')
     use_grayscale: bool = option(False, 'Whether to convert input images to grayscale.')

@@ -16,8 +16,6 @@ from training import checkpoints
 
 INPUT_NAME = 'input'
 
-# tf.train.ExponentialMovingAverage names each average <variable name>/ExponentialMovingAverage.
-_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
 
 # How many checkpoint problems an error message lists.
 _MAX_PROBLEMS_SHOWN = 10
@@ -48,17 +46,16 @@ def model_spec(options):
     Raises:
       ValueError: an unknown dataset or network name; the message lists the valid ones.
     """
-    # get_split wants a directory, though an export reads no records from it.
-    dataset_split = dataset_factory.get_dataset(options.dataset_name, 'train',
-                                                options.dataset_dir or os.curdir)
-    num_classes = dataset_split.num_classes - options.labels_offset
+    dataset_dir = options.dataset_dir or None
+    num_classes = (dataset_factory.num_classes(options.dataset_name, dataset_dir)
+                   - options.labels_offset)
+    image_channels = dataset_factory.image_channels(options.dataset_name, dataset_dir)
     network_fn = nets_factory.get_network_fn(options.model_name, num_classes=num_classes,
                                              is_training=options.is_training)
-    grayscale = options.use_grayscale or dataset_split.image_channels == 1
+    grayscale = options.use_grayscale or image_channels == 1
     return ModelSpec(network_fn=network_fn, num_classes=num_classes,
                      image_size=options.image_size or network_fn.default_image_size,
-                     image_channels=dataset_split.image_channels,
-                     input_channels=1 if grayscale else 3)
+                     image_channels=image_channels, input_channels=1 if grayscale else 3)
 
 
 def predictions(spec, images):
@@ -72,15 +69,6 @@ def predictions(spec, images):
     return tf.nn.softmax(logits, name='Predictions')
 
 
-def _names_in_checkpoint(moving_average_decay):
-    """{name in the checkpoint: variable} for every global variable of the default graph."""
-    if moving_average_decay:
-        # Model variables take the averages training kept; any other keeps its own value.
-        averages = tf.train.ExponentialMovingAverage(moving_average_decay)
-        return averages.variables_to_restore(tf.model_variables())
-    return {variable.op.name: variable for variable in tf.global_variables()}
-
-
 def restore_weights(session, checkpoint_path, moving_average_decay=None):
     """Restores every global variable of the default graph into `session`.
 
@@ -92,19 +80,15 @@ def restore_weights(session, checkpoint_path, moving_average_decay=None):
         variables or other shapes); the message lists them and the flags to check.
     """
     checkpoint = checkpoints.resolve_checkpoint(checkpoint_path)
-    names_to_variables = _names_in_checkpoint(moving_average_decay)
-    shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
-    if moving_average_decay and not any(name.endswith(_AVERAGE_SUFFIX) for name in shapes):
-        raise ValueError('Checkpoint %s holds no moving averages: it was trained without '
-                         '--moving_average_decay. Drop --moving_average_decay to export its '
-                         'weights as they are.' % checkpoint)
-    problems = []
-    for name, variable in sorted(names_to_variables.items()):
-        if name not in shapes:
-            problems.append('%s: not in the checkpoint' % name)
-        elif shapes[name] != variable.shape.as_list():
-            problems.append('%s: checkpoint %s, network %s'
-                            % (name, shapes[name], variable.shape.as_list()))
+    names_to_variables = checkpoints.variables_by_checkpoint_name(moving_average_decay)
+    mismatches, missing = checkpoints.checkpoint_mismatches(checkpoint, names_to_variables)
+    if moving_average_decay:
+        checkpoints.check_moving_averages(checkpoint, missing, 'export')
+    # Sorting (name, problem) pairs lists the problems in name order.
+    problems = ['%s: %s' % pair for pair in sorted(
+        [(name, 'not in the checkpoint') for name in missing]
+        + [(name, 'checkpoint %s, network %s' % (checkpoint_shape, model_shape))
+           for name, checkpoint_shape, model_shape in mismatches])]
     if problems:
         raise ValueError(
             'Checkpoint %s does not fit the network to export: %d variable(s) differ:\n  %s%s\n'

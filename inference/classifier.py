@@ -86,50 +86,29 @@ def read_images(image_paths):
 
 
 def _image_channels(options):
-    """1 for grayscale datasets (their networks take one channel), else 3.
-
-    Only a dataset descriptor knows, and the factory builds one from a dataset directory.
-    """
-    if options.dataset_dir and options.dataset_name in dataset_factory.datasets_map:
-        module = dataset_factory.datasets_map[options.dataset_name]
-        split_name = next(iter(module.SPLITS_TO_SIZES))
-        return dataset_factory.get_dataset(options.dataset_name, split_name,
-                                           options.dataset_dir).image_channels
-    return 3
-
-
-def _variables_by_checkpoint_name(moving_average_decay):
-    """{name in the checkpoint: variable} for every variable of the default graph."""
-    if moving_average_decay:
-        averages = tf.train.ExponentialMovingAverage(moving_average_decay)
-        return averages.variables_to_restore(tf.model_variables())
-    return {variable.op.name: variable for variable in tf.global_variables()}
+    """1 for grayscale datasets (their networks take one channel), else 3."""
+    return dataset_factory.image_channels(options.dataset_name, options.dataset_dir)
 
 
 def _check_checkpoint_fits(checkpoint, names_to_variables, options):
     """Raises ValueError, naming the variables, when the checkpoint cannot fill the model."""
-    checkpoint_shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
-    missing = sorted(name for name in names_to_variables if name not in checkpoint_shapes)
+    mismatches, missing = checkpoints.checkpoint_mismatches(checkpoint, names_to_variables)
+    if options.moving_average_decay:
+        checkpoints.check_moving_averages(checkpoint, missing, 'classify with')
     if missing:
-        hint = (' Drop --moving_average_decay: the checkpoint keeps no moving averages.'
-                if options.moving_average_decay and any(
-                    name.endswith('/ExponentialMovingAverage') for name in missing)
-                else ' Is it a checkpoint of another network? Check --model_name.')
-        raise ValueError('Checkpoint %s lacks %d variable(s) of --model_name=%s: %s%s.%s'
+        raise ValueError('Checkpoint %s lacks %d variable(s) of --model_name=%s: %s%s. Is it a '
+                         'checkpoint of another network? Check --model_name.'
                          % (checkpoint, len(missing), options.model_name,
-                            ', '.join(missing[:5]), ' ...' if len(missing) > 5 else '', hint))
-    mismatches = ['%s: checkpoint %s, model %s' % (name, checkpoint_shapes[name],
-                                                   variable.shape.as_list())
-                  for name, variable in sorted(names_to_variables.items())
-                  if checkpoint_shapes[name] != variable.shape.as_list()]
+                            ', '.join(missing[:5]), ' ...' if len(missing) > 5 else ''))
     if mismatches:
         raise ValueError(
             'Checkpoint %s does not fit --model_name=%s for dataset %r:\n  %s\nThe last '
             'dimension of the logits is the class count: check --dataset_name, --num_classes '
             'and --labels_offset (1 for 1000-class ImageNet heads such as VGG and ResNet V1). '
             'When the input channels of the first layer differ, the model was trained on a '
-            'grayscale dataset: pass its --dataset_name and --dataset_dir.'
-            % (checkpoint, options.model_name, options.dataset_name, '\n  '.join(mismatches)))
+            'grayscale dataset: pass its --dataset_name (and, for tfds:NAME, its --dataset_dir).'
+            % (checkpoint, options.model_name, options.dataset_name,
+               '\n  '.join('%s: checkpoint %s, model %s' % mismatch for mismatch in mismatches)))
 
 
 def _top_scores(probabilities, top_k, names):
@@ -161,7 +140,8 @@ def classify_with_checkpoint(options, encoded_images):
         image = preprocess(image, image_size, image_size, add_image_summaries=False)
         logits, _ = network_fn(tf.expand_dims(image, 0))
         probabilities = tf.nn.softmax(tf.reshape(logits, [-1, len(names)]))[0]
-        names_to_variables = _variables_by_checkpoint_name(options.moving_average_decay)
+        names_to_variables = checkpoints.variables_by_checkpoint_name(
+            options.moving_average_decay)
         _check_checkpoint_fits(checkpoint, names_to_variables, options)
         saver = tf.train.Saver(names_to_variables)
         with tf.Session(config=trainer.session_config()) as session:

@@ -17,8 +17,8 @@ class ClassifyOptions:
     dataset_name: str = option(
         'imagenet', 'The dataset the model was trained on: its class names and count.')
     dataset_dir: str | None = option(
-        None, 'The dataset directory: its labels.txt names the classes, and grayscale '
-        'datasets (digits, mnist) need it to feed their networks one channel.')
+        None, 'The dataset directory: its labels.txt names the classes; for tfds:NAME, the '
+        'TFDS data directory whose dataset info names the classes.')
     labels_offset: int = option(
         0, 'The dataset label of model output 0: 1 for ImageNet networks without the '
         'background class (VGG, ResNet V1).')

@@ -54,8 +54,10 @@ def distorted_bounding_box_crop(image, bbox, min_object_covered=0.1,
     [H, W, C] that covers at least `min_object_covered` of one box in `bbox`
     [1, N, 4] (ymin, xmin, ymax, xmax relative to the image)."""
     with tf.name_scope(scope, 'distorted_bounding_box_crop', [image, bbox]):
+        # The v1 op ignores the graph-level seed unless its seeds are passed explicitly.
+        seed, seed2 = tf.get_seed(None)
         begin, size, crop_box = tf.image.sample_distorted_bounding_box(
-            tf.shape(image),
+            tf.shape(image), seed=seed, seed2=seed2,
             bounding_boxes=bbox,
             min_object_covered=min_object_covered,
             aspect_ratio_range=aspect_ratio_range,

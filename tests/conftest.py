@@ -1,5 +1,6 @@
 """Shared test data: the built-in digits TFRecords and a tiny generated colour dataset."""
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,24 @@ from training.train_options import TrainOptions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The test modules that take longest, in the order they start. `make test` hands whole modules
+# to two workers in collection order (`--dist loadfile --no-loadscope-reorder`): a long module
+# taken last would keep one worker busy while the other has nothing left to do.
+SLOWEST_MODULES_FIRST = (
+    'test_training.py', 'test_recipes.py', 'test_fine_tuning.py', 'test_converters.py',
+    'test_nets_factory.py', 'test_custom_dataset.py', 'test_nets_nasnet.py', 'test_classify.py',
+    'test_build_imagenet.py', 'test_checkpoint_round_trip.py',
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Runs SLOWEST_MODULES_FIRST first; the other modules follow in their usual order."""
+    def rank(item):
+        name = item.path.name
+        return SLOWEST_MODULES_FIRST.index(name) if name in SLOWEST_MODULES_FIRST \
+            else len(SLOWEST_MODULES_FIRST)
+    items.sort(key=rank)
+
 
 def run_script(script, *arguments, cwd):
     """Runs one of the repository's scripts as a user would, from another directory.
@@ -22,6 +41,35 @@ def run_script(script, *arguments, cwd):
     """
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *arguments], cwd=cwd,
                           capture_output=True, text=True, timeout=600)
+
+
+def train_and_evaluate_through_the_scripts(dataset_flags, eval_split, train_dir, batch_size=4,
+                                           num_steps=2, train_flags=()):
+    """Trains LeNet for num_steps with train_image_classifier.py, then evaluates the last
+    checkpoint on eval_split with eval_image_classifier.py, as a user would.
+
+    Args:
+      dataset_flags: the flags naming the dataset, e.g. ['--dataset_name=flowers',
+        '--dataset_dir=DIR']; shared by both scripts.
+    Returns:
+      (training's CompletedProcess, evaluation's CompletedProcess, the eval_results.json dict).
+    """
+    work_dir = os.path.dirname(train_dir)
+    common = [*dataset_flags, '--model_name=lenet', '--batch_size=%d' % batch_size]
+    train = run_script('train_image_classifier.py', *common, '--train_dir=' + train_dir,
+                       '--max_number_of_steps=%d' % num_steps, '--log_every_n_steps=1',
+                       *train_flags, cwd=work_dir)
+    assert train.returncode == 0, train.stderr
+    assert 'step %d/%d: loss = ' % (num_steps, num_steps) in train.stderr
+    eval_dir = os.path.join(train_dir, 'eval')
+    evaluate = run_script('eval_image_classifier.py', *common,
+                          '--dataset_split_name=' + eval_split, '--checkpoint_path=' + train_dir,
+                          '--eval_dir=' + eval_dir, cwd=work_dir)
+    assert evaluate.returncode == 0, evaluate.stderr
+    with open(os.path.join(eval_dir, 'eval_results.json')) as f:
+        results = json.load(f)
+    assert results['global_step'] == num_steps
+    return train, evaluate, results
 
 
 def encode_images(images, image_format):
@@ -46,11 +94,12 @@ def write_records(path, images, labels, image_format='jpeg', bboxes=None):
 
 
 def digits_train_options(digits_dir, train_dir, **overrides):
-    """TrainOptions for LeNet on the built-in digits: >= 0.9 top-1 after 400 steps."""
+    """TrainOptions for LeNet on the built-in digits: >= 0.9 top-1 after 250 steps (0.98
+    measured)."""
     settings = dict(dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir,
                     model_name='lenet', optimizer='momentum', learning_rate=0.01,
                     learning_rate_decay_type='fixed', weight_decay=0.0, batch_size=50,
-                    max_number_of_steps=400, log_every_n_steps=100)
+                    max_number_of_steps=250, log_every_n_steps=100)
     settings.update(overrides)
     return TrainOptions(**settings)
 

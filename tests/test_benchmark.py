@@ -1,12 +1,15 @@
-"""The network timing benchmark."""
+"""The network and input pipeline timing benchmarks."""
 
 import os
 import subprocess
 import sys
 
 import pytest
+import tensorflow.compat.v1 as tf
+from conftest import ROOT
 
-from benchmarks import network_timing
+from benchmarks import input_timing, network_timing
+from datasets import dataset_factory
 
 # LeNet on a 28x28x3 image: two multiply-adds per weight use of its convolutions and layers.
 LENET_FORWARD_FLOPS = 2 * (28 * 28 * 32 * 5 * 5 * 3 + 14 * 14 * 64 * 5 * 5 * 32
@@ -51,3 +54,39 @@ def test_forward_backward_skips_heads_without_gradient():
     timing = network_timing.time_network('inception_v3', batch_size=1, num_batches=1,
                                          mode='forward_backward', image_size=80, burn_in=0)
     assert timing.trainable_parameters > 20_000_000 and timing.sec_per_batch_mean > 0
+
+
+def test_input_benchmark_generates_imagenet_like_jpegs_and_times_each_preprocessing(tmp_path):
+    data_dir = str(tmp_path / 'imagenet_like')
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'benchmark_input.py'), '--dataset_name=imagenet',
+         '--dataset_dir=' + data_dir, '--generate_images=6', '--preprocessing_name=vgg_16, lenet',
+         '--image_size=20', '--batch_size=2', '--num_batches=2', '--burn_in=1'],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == '| preprocessing | size | batch | sec/batch | images/sec |'
+    assert [line.split(' | ')[:3] for line in lines[2:]] == [
+        ['| vgg_16', '20', '2'], ['| lenet', '20', '2']]
+    images_per_sec = [float(line.split(' | ')[-1].rstrip(' |')) for line in lines[2:]]
+    assert all(rate > 0 for rate in images_per_sec)
+    # Four shards holding the six images, about 400 x 350 each, labels 1..1000.
+    assert sorted(os.listdir(data_dir)) == ['dataset_metadata.json'] + [
+        'train-%05d-of-00004' % shard for shard in range(4)]
+    split = dataset_factory.get_dataset('imagenet', 'train', data_dir)
+    assert (split.num_samples, split.num_classes) == (6, 1001)
+    examples = [tf.train.Example.FromString(record) for path in split.data_files()
+                for record in tf.io.tf_record_iterator(path)]
+    assert len(examples) == 6
+    for example in examples:
+        feature = example.features.feature
+        assert 300 <= feature['image/height'].int64_list.value[0] < 400
+        assert 350 <= feature['image/width'].int64_list.value[0] < 450
+        assert 1 <= feature['image/class/label'].int64_list.value[0] <= 1000
+        assert feature['image/encoded'].bytes_list.value[0][:2] == b'\xff\xd8'  # JPEG
+
+
+def test_input_benchmark_needs_an_image_size_for_a_preprocessing_style_name():
+    assert input_timing.default_image_size('inception_v3') == 299
+    with pytest.raises(ValueError, match="No network is named 'vgg'.*pass --image_size"):
+        input_timing.default_image_size('vgg')

@@ -104,8 +104,9 @@ def test_names_come_from_the_dataset_labels_file(digits_dir, tmp_path):
     with pytest.raises(ValueError, match=r"Dataset 'pets' with --labels_offset=0 has 3 classes, "
                                          r'not --num_classes=2'):
         class_names.class_names('pets', str(tmp_path), num_classes=2)
-    with pytest.raises(ValueError, match=r"Unknown dataset 'pets' \(known: cifar10, digits, "
-                                         r'flowers, imagenet, mnist\) and no labels.txt in '
+    with pytest.raises(ValueError, match=r"Unknown dataset 'pets' \(known: cifar10, custom, "
+                                         r'digits, flowers, imagenet, mnist, visualwakewords, '
+                                         r'tfds:NAME\) and no labels.txt in '
                                          r'--dataset_dir=None: set --num_classes'):
         class_names.class_names('pets')
 
@@ -321,11 +322,12 @@ def test_a_checkpoint_of_another_shape_is_explained(lenet_digits_train_dir, digi
     assert 'does not fit --model_name=lenet for dataset \'flowers\'' in message
     assert 'LeNet/conv1/weights: checkpoint [5, 5, 1, 32], model [5, 5, 3, 32]' in message
     assert 'LeNet/fc4/weights: checkpoint [1024, 10], model [1024, 5]' in message
-    assert 'trained on a grayscale dataset: pass its --dataset_name and --dataset_dir' in message
+    assert 'trained on a grayscale dataset: pass its --dataset_name (and, for tfds:NAME, its ' \
+           '--dataset_dir)' in message
     options = ClassifyOptions(model_name='lenet', checkpoint_path=lenet_digits_train_dir,
                               dataset_name='digits', dataset_dir=digits_dir,
                               moving_average_decay=0.99)
-    with pytest.raises(ValueError, match=r'lacks 8 variable\(s\) of --model_name=lenet: '
-                                         r'LeNet/conv1/biases/ExponentialMovingAverage, .* Drop '
-                                         r'--moving_average_decay'):
+    with pytest.raises(ValueError, match=r'holds no moving average of 8 model variable\(s\) '
+                                         r'\(first: LeNet/conv1/biases/ExponentialMovingAverage'
+                                         r'\).* Drop --moving_average_decay to classify with'):
         classifier.classify(options, colour_pngs)

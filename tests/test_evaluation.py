@@ -92,9 +92,10 @@ def _scalars(eval_dir):
     return found
 
 
+# Except num_preprocessing_threads: TF-Slim's 4 became None, AUTOTUNE (issue 6).
 TF_SLIM_EVAL_FLAG_DEFAULTS = {
     'batch_size': 100, 'max_num_batches': None, 'master': '', 'checkpoint_path': '/tmp/tfmodel/',
-    'eval_dir': '/tmp/tfmodel/', 'num_preprocessing_threads': 4, 'dataset_name': 'imagenet',
+    'eval_dir': '/tmp/tfmodel/', 'num_preprocessing_threads': None, 'dataset_name': 'imagenet',
     'dataset_split_name': 'test', 'dataset_dir': None, 'labels_offset': 0,
     'model_name': 'inception_v3', 'preprocessing_name': None, 'moving_average_decay': None,
     'eval_image_size': None, 'quantize': False, 'use_grayscale': False,
@@ -202,7 +203,7 @@ def test_moving_average_decay_evaluates_the_averaged_weights(
         assert averaged[name] == pytest.approx(expected[name], rel=1e-5), name
 
     without_averages = _write_checkpoint(tmp_path / 'plain', weights, TRAINED_STEPS)
-    with pytest.raises(ValueError, match=r'model.ckpt-30 has no moving average of 8 model '
+    with pytest.raises(ValueError, match=r'model.ckpt-30 holds no moving average of 8 model '
                                          r'variable\(s\) \(first: LeNet/conv1/biases/Exponential'
                                          r'MovingAverage\).*Drop --moving_average_decay'):
         evaluator.evaluate(_options(digits_dir, without_averages, tmp_path / 'error',

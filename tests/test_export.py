@@ -96,7 +96,7 @@ def eval_path(train_dir, sample_images):
         split = dataset_factory.get_dataset('digits', 'validation', sample_images)
         batches = input_pipeline.batched_images(split, 'lenet', is_training=False,
                                                 image_size=28, batch_size=4)
-        images, _ = tf.data.make_one_shot_iterator(batches).get_next()
+        images = tf.data.make_one_shot_iterator(batches).get_next()['images']
         _, end_points = nets_factory.get_network_fn('lenet', num_classes=10)(images)
         with tf.Session() as session:
             tf.train.Saver().restore(session, tf.train.latest_checkpoint(train_dir))
@@ -304,6 +304,8 @@ def test_moving_averages_missing_from_the_checkpoint_are_named(digits_dir, tmp_p
             tf.train.Saver().save(session, train_dir + '/model.ckpt')
     options = ExportOptions(model_name='lenet', dataset_name='digits', checkpoint_path=train_dir,
                             moving_average_decay=0.99, output_file=str(tmp_path / 'lenet.pb'))
-    with pytest.raises(ValueError, match='holds no moving averages: it was trained without '
-                                         '--moving_average_decay. Drop --moving_average_decay'):
+    with pytest.raises(ValueError, match=r'holds no moving average of 8 model variable\(s\) '
+                                         r'\(first: LeNet/conv1/biases/ExponentialMovingAverage'
+                                         r'\): it was trained without --moving_average_decay. '
+                                         r'Drop --moving_average_decay to export'):
         exporter.export(options)

@@ -26,21 +26,21 @@ def _evaluate(digits_dir, train_dir, model_name):
 
 def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_path):
     train_dir = str(tmp_path / 'lenet')
-    assert trainer.train(digits_train_options(digits_dir, train_dir)) == 400
+    assert trainer.train(digits_train_options(digits_dir, train_dir)) == 250
     results = _evaluate(digits_dir, train_dir, 'lenet')
     assert results['num_examples'] == 364
-    assert results['global_step'] == 400
+    assert results['global_step'] == 250
     assert results['eval/Accuracy'] >= 0.9
     assert results['eval/Recall_5'] >= results['eval/Accuracy']
     assert any(name.startswith('events.out.tfevents') for name in os.listdir(train_dir))
     # The final step tells evaluators watching train_dir when to stop.
     with open(os.path.join(train_dir, 'final_step.txt')) as f:
-        assert f.read() == '400\n'
+        assert f.read() == '250\n'
 
     weights_before = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
-    options = digits_train_options(digits_dir, train_dir, max_number_of_steps=420)
-    assert trainer.train(options) == 420
-    assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-420')
+    options = digits_train_options(digits_dir, train_dir, max_number_of_steps=270)
+    assert trainer.train(options) == 270
+    assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-270')
     # Resumed training continued from the saved weights rather than starting over.
     weights_after = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
     assert 0 < np.abs(weights_after - weights_before).max() < 0.1 * np.abs(weights_before).max()
@@ -162,9 +162,11 @@ def test_every_optimizer_builds_and_unknown_names_are_listed():
                 TrainOptions(learning_rate_decay_type='step'), 100, tf.constant(0))
 
 
+# Except num_readers and num_preprocessing_threads: TF-Slim's 4 became None, AUTOTUNE (issue 6).
 TF_SLIM_TRAINING_FLAG_DEFAULTS = {
     'master': '', 'train_dir': '/tmp/tfmodel/', 'num_clones': 1, 'clone_on_cpu': False,
-    'worker_replicas': 1, 'num_ps_tasks': 0, 'num_readers': 4, 'num_preprocessing_threads': 4,
+    'worker_replicas': 1, 'num_ps_tasks': 0, 'num_readers': None,
+    'num_preprocessing_threads': None,
     'log_every_n_steps': 10, 'save_summaries_secs': 600, 'save_interval_secs': 600, 'task': 0,
     'weight_decay': 0.00004, 'optimizer': 'rmsprop', 'adadelta_rho': 0.95,
     'adagrad_initial_accumulator_value': 0.1, 'adam_beta1': 0.9, 'adam_beta2': 0.999,
@@ -190,6 +192,9 @@ def test_every_tf_slim_training_flag_exists_with_its_default():
     assert defaults == TF_SLIM_TRAINING_FLAG_DEFAULTS
     # Additions, off by default.
     assert (flag_values['warmup_epochs'].value, flag_values['aux_loss_weight'].value) == (0.0, 0.4)
+    assert [flag_values[name].value for name in (
+        'deterministic_input', 'fail_on_corrupt_records', 'shuffle_buffer_size')] == [
+            False, False, 4096]
 
 
 def test_quantize_delay_fails_pointing_to_post_training_quantization(tmp_path):

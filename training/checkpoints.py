@@ -9,6 +9,9 @@ from absl import logging
 # watching the directory.
 FINAL_STEP_FILENAME = 'final_step.txt'
 
+# tf.train.ExponentialMovingAverage names each average <variable name>/ExponentialMovingAverage.
+MOVING_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
+
 
 def resolve_checkpoint(checkpoint_path):
     """The checkpoint prefix for a checkpoint file prefix or a directory (its latest).
@@ -55,6 +58,53 @@ def layer_scope(variable_name):
         else variable_name.rsplit('/', 1)[0]
 
 
+def checkpoint_mismatches(checkpoint, names_to_variables):
+    """How the variables of `checkpoint` differ from the model variables they should fill.
+
+    Checkpoint variables the model does not ask for are not differences.
+
+    Args:
+      checkpoint: a checkpoint prefix.
+      names_to_variables: {name in the checkpoint: variable}.
+    Returns:
+      (shape_mismatches, missing), both sorted by name: [(name, checkpoint shape, model
+      shape)] with shapes as lists of ints, and [name] for the names the checkpoint lacks.
+    """
+    checkpoint_shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    shape_mismatches, missing = [], []
+    for name, variable in sorted(names_to_variables.items()):
+        if name not in checkpoint_shapes:
+            missing.append(name)
+        elif checkpoint_shapes[name] != variable.shape.as_list():
+            shape_mismatches.append((name, checkpoint_shapes[name], variable.shape.as_list()))
+    return shape_mismatches, missing
+
+
+def variables_by_checkpoint_name(moving_average_decay=None):
+    """{name in the checkpoint: variable} for every global variable of the default graph.
+
+    With moving_average_decay, model variables are filled from the moving averages training
+    kept; any other variable (the global step, batch-norm statistics) from itself.
+    """
+    if moving_average_decay:
+        averages = tf.train.ExponentialMovingAverage(moving_average_decay)
+        return averages.variables_to_restore(tf.model_variables())
+    return {variable.op.name: variable for variable in tf.global_variables()}
+
+
+def check_moving_averages(checkpoint, missing, action):
+    """Raises ValueError when every name a checkpoint lacks (`missing`, from
+    `checkpoint_mismatches`) is the moving average of a variable it holds: it was trained
+    without averages. `action` is the verb for the advice ('evaluate', 'export', ...)."""
+    held = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    if missing and all(name.endswith(MOVING_AVERAGE_SUFFIX)
+                       and name[:-len(MOVING_AVERAGE_SUFFIX)] in held for name in missing):
+        raise ValueError(
+            'Checkpoint %s holds no moving average of %d model variable(s) (first: %s): it was '
+            'trained without --moving_average_decay. Drop --moving_average_decay to %s its '
+            'weights as they are.' % (checkpoint, len(missing), missing[0], action))
+
+
 def _class_count_hint(mismatches):
     """Advice when the only difference is ImageNet's background class (1001 vs 1000)."""
     for _, checkpoint_shape, model_shape in mismatches:
@@ -85,13 +135,9 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
       ValueError: a shape mismatch (naming the variables, both shapes and the
         --checkpoint_exclude_scopes that would skip them) or missing variables.
     """
-    checkpoint_shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
     wanted = {variable.op.name: variable for variable in variables
               if not in_scopes(variable.op.name, exclude_scopes)}
-    mismatches = [(name, checkpoint_shapes[name], variable.shape.as_list())
-                  for name, variable in sorted(wanted.items())
-                  if name in checkpoint_shapes
-                  and checkpoint_shapes[name] != variable.shape.as_list()]
+    mismatches, missing = checkpoint_mismatches(checkpoint, wanted)
     if mismatches:
         scopes = list(exclude_scopes)
         for name, _, _ in mismatches:
@@ -105,7 +151,6 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
                '\n'.join('  %s: checkpoint %s, model %s' % mismatch for mismatch in mismatches),
                ','.join(scopes), ','.join(scopes),
                _class_count_hint(mismatches)))
-    missing = sorted(name for name in wanted if name not in checkpoint_shapes)
     if missing and not ignore_missing_vars:
         raise ValueError(
             'Checkpoint %s lacks %d model variable(s): %s%s. Is it a checkpoint of another '
@@ -116,4 +161,5 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
     for name in missing:
         logging.warning('Variable %s is not in checkpoint %s; it keeps its initial value.',
                         name, checkpoint)
-    return {name: variable for name, variable in wanted.items() if name in checkpoint_shapes}
+        del wanted[name]
+    return wanted

@@ -28,7 +28,6 @@ class TrainOptions(InputOptions):
         '--job_name this process starts its own TensorFlow server (else TF_CONFIG is read).')
     worker_hosts: str = option('', 'Comma-separated host:port list of the workers.')
     job_name: str = option('', 'This process\'s job in the cluster: "worker" or "ps".')
-    num_readers: int = option(4, 'The number of parallel readers that read data from the dataset.')
     log_every_n_steps: int = option(10, 'The frequency with which logs are printed.')
     save_summaries_secs: int = option(
         600, 'The frequency with which summaries are saved, in seconds.')

@@ -15,10 +15,14 @@ from training import checkpoints, cluster, losses, optimization, progress
 
 
 class ProgressLogger(tf.train.SessionRunHook):
-    """Logs step, loss, learning rate, examples/sec and ETA every `every_n_steps` steps."""
+    """Logs step, loss, learning rate, examples/sec and ETA every `every_n_steps` steps, and
+    the count of corrupt input records skipped so far (`skipped_records`) once there are any."""
 
-    def __init__(self, loss, learning_rate, examples_per_step, every_n_steps, last_step=None):
+    def __init__(self, loss, learning_rate, examples_per_step, every_n_steps, last_step=None,
+                 skipped_records=None):
         self._fetches = {'loss': loss, 'learning_rate': learning_rate}
+        if skipped_records is not None:
+            self._fetches['skipped_records'] = skipped_records
         self._examples_per_step = examples_per_step
         self._every_n_steps = max(1, every_n_steps)
         self._last_step = last_step
@@ -52,10 +56,12 @@ class ProgressLogger(tf.train.SessionRunHook):
             remaining = progress.remaining_seconds(
                 self._step - self._start_step, self._last_step - self._start_step,
                 now - self._start_time)
-        logging.info('step %d%s: loss = %.4f, learning rate = %.6g, %.1f examples/sec, ETA %s',
+        skipped = run_values.results.get('skipped_records', 0)
+        logging.info('step %d%s: loss = %.4f, learning rate = %.6g, %.1f examples/sec, ETA %s%s',
                      self._step, '/%d' % self._last_step if self._last_step else '',
                      run_values.results['loss'], run_values.results['learning_rate'],
-                     examples_per_sec, progress.format_eta(remaining))
+                     examples_per_sec, progress.format_eta(remaining),
+                     ', %d corrupt input records skipped so far' % skipped if skipped else '')
         self._interval_time = now
         self._interval_start_step = self._step
 
@@ -217,6 +223,7 @@ class TrainGraph:
     copy_to_averages: sets every moving average to its variable (after a fine-tuning restore),
       or None without --moving_average_decay.
     sync_optimizer: the tf.train.SyncReplicasOptimizer under --sync_replicas, else None.
+    skipped_records: int64 [], the unreadable input records skipped so far.
     """
 
     train_tensor: tf.Tensor
@@ -225,6 +232,7 @@ class TrainGraph:
     dataset_split: object
     copy_to_averages: tf.Operation | None
     sync_optimizer: tf.train.SyncReplicasOptimizer | None
+    skipped_records: tf.Tensor
 
 
 def build_train_graph(options):
@@ -244,26 +252,29 @@ def build_train_graph(options):
         is_training=True)
     image_size = options.train_image_size or network_fn.default_image_size
 
+    # With parameter servers, each worker reads its own share of the data.
+    across_workers = options.num_ps_tasks > 0
     with tf.device(deploy_config.inputs_device()):
         batches = input_pipeline.batched_images(
             dataset_split, options.preprocessing_name or options.model_name, is_training=True,
             image_size=image_size, batch_size=options.batch_size,
-            labels_offset=options.labels_offset, num_readers=options.num_readers,
-            num_preprocessing_threads=options.num_preprocessing_threads,
-            use_grayscale=options.use_grayscale)
+            num_workers=options.worker_replicas if across_workers else 1,
+            worker_index=options.task if across_workers else 0,
+            **options.pipeline_arguments())
         iterator = tf.data.make_one_shot_iterator(batches)
 
     def clone_fn():
-        images, labels = iterator.get_next()
-        logits, end_points = network_fn(images)
+        batch = iterator.get_next()
+        logits, end_points = network_fn(batch['images'])
         losses.add_classification_losses(
-            logits, end_points, labels, num_classes, label_smoothing=options.label_smoothing,
-            aux_loss_weight=options.aux_loss_weight)
-        return images, end_points
+            logits, end_points, batch['labels'], num_classes,
+            label_smoothing=options.label_smoothing, aux_loss_weight=options.aux_loss_weight)
+        return batch['images'], end_points, batch['skipped']
 
     clones = model_deploy.create_clones(deploy_config, clone_fn)
-    first_clone_images, first_clone_end_points = clones[0].outputs
+    first_clone_images, first_clone_end_points, skipped_records = clones[0].outputs
     tf.summary.image('images', first_clone_images, max_outputs=3)
+    tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
     _add_end_point_summaries(first_clone_end_points)
     # Batch-norm statistics are updated from the first clone only, as in TF-Slim.
     update_ops = _update_ops(clones[0].scope, options.trainable_scopes)
@@ -309,7 +320,7 @@ def build_train_graph(options):
     with tf.control_dependencies(step_ops):
         train_tensor = tf.identity(total_loss, name='train_op')
     return TrainGraph(train_tensor, total_loss, learning_rate, dataset_split, copy_to_averages,
-                      sync_optimizer)
+                      sync_optimizer, skipped_records)
 
 
 def session_config():
@@ -405,7 +416,7 @@ def _train_worker(options, config, cluster_config=None):
         progress_logger = ProgressLogger(
             graph.train_tensor, graph.learning_rate,
             options.batch_size * options.num_clones * batches_per_step,
-            options.log_every_n_steps, options.max_number_of_steps)
+            options.log_every_n_steps, options.max_number_of_steps, graph.skipped_records)
         hooks = [progress_logger]
         if options.max_number_of_steps:
             hooks.append(tf.train.StopAtStepHook(last_step=options.max_number_of_steps))

@@ -1,0 +1,66 @@
+r"""Times the input pipeline alone (read, decode, preprocess, batch) in images/sec, one table
+row per preprocessing style. Compare with benchmark_nets.py --mode=forward_backward to see
+whether training waits for its input or for its compute.
+
+Usage:
+  python benchmark_input.py --dataset_name=imagenet --dataset_dir=/data/imagenet \
+      --preprocessing_name=inception_v3,vgg_16 --batch_size=32 --num_batches=50
+
+  # On 200 generated ImageNet-like JPEGs (about 400 x 350) written to --dataset_dir first:
+  python benchmark_input.py --dataset_name=imagenet --dataset_dir=/tmp/imagenet_like \
+      --generate_images=200 --preprocessing_name=inception_v3,vgg_16
+"""
+
+import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
+from absl import app, flags
+
+from benchmarks import input_timing
+from datasets import dataset_factory
+
+FLAGS = flags.FLAGS
+
+flags.DEFINE_string('dataset_name', 'imagenet', 'The name of the dataset to read.')
+flags.DEFINE_string('dataset_dir', None, 'The directory where the dataset files are stored.')
+flags.DEFINE_string('dataset_split_name', 'train', 'The split to read.')
+flags.DEFINE_string('preprocessing_name', 'inception_v3',
+                    'Comma-separated preprocessing names; one table row each.')
+flags.DEFINE_integer('image_size', None,
+                     'Output side (default: that of the network named like the preprocessing).')
+flags.DEFINE_integer('batch_size', 32, 'Images per batch.')
+flags.DEFINE_integer('num_batches', 50, 'Timed batches, after the burn-in batches.')
+flags.DEFINE_integer('burn_in', 5, 'Untimed batches run first.')
+flags.DEFINE_boolean('eval_pipeline', False,
+                     'Time the evaluation pipeline (no shuffling, eval preprocessing) instead.')
+flags.DEFINE_integer('num_readers', None, 'Files read in parallel (default: AUTOTUNE).')
+flags.DEFINE_integer('num_preprocessing_threads', None,
+                     'Records decoded and preprocessed in parallel (default: AUTOTUNE).')
+flags.DEFINE_boolean('fail_on_corrupt_records', False,
+                     'Decode without the skipping of unreadable records, to time its cost.')
+flags.DEFINE_integer('generate_images', 0,
+                     'First write this many generated ImageNet-like JPEGs to --dataset_dir '
+                     '(with --dataset_name=imagenet).')
+
+
+def main(_):
+    if FLAGS.generate_images:
+        if FLAGS.dataset_name != 'imagenet':
+            raise ValueError('--generate_images writes ImageNet\'s layout: set '
+                             '--dataset_name=imagenet (not %r).' % FLAGS.dataset_name)
+        input_timing.write_imagenet_like(FLAGS.dataset_dir, FLAGS.generate_images,
+                                         split_name=FLAGS.dataset_split_name)
+    split = dataset_factory.get_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name,
+                                        FLAGS.dataset_dir)
+    print(input_timing.TABLE_HEADER, flush=True)
+    for name in FLAGS.preprocessing_name.split(','):
+        timing = input_timing.time_input_pipeline(
+            split, name.strip(),
+            FLAGS.image_size or input_timing.default_image_size(name.strip()),
+            batch_size=FLAGS.batch_size, num_batches=FLAGS.num_batches, burn_in=FLAGS.burn_in,
+            is_training=not FLAGS.eval_pipeline,
+            skip_corrupt=not FLAGS.fail_on_corrupt_records, num_readers=FLAGS.num_readers,
+            num_preprocessing_threads=FLAGS.num_preprocessing_threads)
+        print(input_timing.table_row(timing), flush=True)
+
+
+if __name__ == '__main__':
+    app.run(main)
