@@ -32,8 +32,8 @@ def test_fine_tuning_the_logits_keeps_every_other_weight_and_recovers_accuracy(
     train_dir = str(tmp_path / 'fine_tuned')
     options = digits_train_options(digits_dir, train_dir, checkpoint_path=source_dir,
                                    checkpoint_exclude_scopes=LOGITS, trainable_scopes=LOGITS,
-                                   max_number_of_steps=200, moving_average_decay=0.99)
-    assert trainer.train(options) == 200
+                                   max_number_of_steps=100, moving_average_decay=0.99)
+    assert trainer.train(options) == 100
 
     source, tuned = _checkpoint_values(source_dir), _checkpoint_values(train_dir)
     body = [name for name in source if name.startswith('LeNet/') and LOGITS not in name
@@ -59,8 +59,8 @@ def test_fine_tuning_the_logits_keeps_every_other_weight_and_recovers_accuracy(
     caplog.set_level(logging.INFO)
     resumed = digits_train_options(digits_dir, train_dir, checkpoint_path=source_dir,
                                    checkpoint_exclude_scopes=LOGITS, trainable_scopes=LOGITS,
-                                   max_number_of_steps=205)
-    assert trainer.train(resumed) == 205
+                                   max_number_of_steps=105)
+    assert trainer.train(resumed) == 105
     assert '--checkpoint_path=%s is ignored' % source_dir in caplog.text
 
 

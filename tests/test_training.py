@@ -49,7 +49,7 @@ def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_pat
 def test_cifarnet_trains_on_digits_resized_by_its_preprocessing(digits_dir, tmp_path):
     train_dir = str(tmp_path / 'cifarnet')
     trainer.train(digits_train_options(digits_dir, train_dir, model_name='cifarnet',
-                                       max_number_of_steps=150, weight_decay=0.004))
+                                       max_number_of_steps=110, weight_decay=0.004))
     assert tf.train.load_variable(train_dir, 'CifarNet/conv1/weights').shape == (5, 5, 1, 64)
     assert _evaluate(digits_dir, train_dir, 'cifarnet')['eval/Accuracy'] >= 0.5
 
