@@ -45,9 +45,9 @@ from absl import app, flags  # noqa: E402
 
 from datasets import (  # noqa: E402
     class_names,
+    conversion,
     dataset_utils,
     dataset_writing,
-    image_coding,
     imagenet,
     make_imagenet_class_names,
 )
@@ -318,11 +318,8 @@ def plan_shards(output_directory, split, items, num_shards):
     """The `dataset_writing.Shard`s `<split>-00000-of-<num_shards>` ... of a split's items."""
     if num_shards < 1:
         raise ValueError('--%s_shards=%d: a split needs at least one shard.' % (split, num_shards))
-    return [dataset_writing.Shard(
-                os.path.join(output_directory, SHARD_NAME % (split, index, num_shards)),
-                items[start:end])
-            for index, (start, end)
-            in enumerate(dataset_writing.shard_ranges(len(items), num_shards))]
+    return conversion.plan_shards(
+        conversion.shard_paths(output_directory, SHARD_NAME, split, num_shards), items)
 
 
 def make_example(item, repairs):
@@ -333,19 +330,8 @@ def make_example(item, repairs):
     Raises:
       ValueError: the file is not a readable image; the message names it.
     """
-    with open(item.path, 'rb') as f:
-        data = f.read()
-    try:
-        image = image_coding.to_rgb_jpeg(data)
-    except ValueError as error:
-        raise ValueError(
-            'Cannot convert %s: %s. Replace it with a readable image under the same name and '
-            'rerun (finished shards are kept). Deleting it instead changes which images go '
-            'to which shard, so then delete the shards of its split too.'
-            % (item.path, error)) from error
+    image = conversion.read_rgb_jpeg(item.path)
     if image.repair:
-        print('Re-encoded %s to RGB JPEG: it is a %s.' % (item.path, image.repair),
-              file=sys.stderr, flush=True)
         repairs.append(image.repair)
     example = dataset_utils.image_to_tfexample(
         image.data, b'JPEG', image.height, image.width, item.label, class_text=item.text,

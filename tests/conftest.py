@@ -19,9 +19,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # to two workers in collection order (`--dist loadfile --no-loadscope-reorder`): a long module
 # taken last would keep one worker busy while the other has nothing left to do.
 SLOWEST_MODULES_FIRST = (
-    'test_training.py', 'test_recipes.py', 'test_fine_tuning.py', 'test_converters.py',
-    'test_nets_factory.py', 'test_custom_dataset.py', 'test_nets_nasnet.py', 'test_classify.py',
-    'test_build_imagenet.py', 'test_checkpoint_round_trip.py',
+    'test_recipes.py', 'test_nets_factory.py', 'test_training.py', 'test_converters.py',
+    'test_nets_nasnet.py', 'test_nets_resnet_mobilenet.py', 'test_fine_tuning.py',
+    'test_scripts.py', 'test_nets_inception_family.py', 'test_classify.py',
 )
 
 

@@ -10,13 +10,12 @@ import pytest
 import tensorflow.compat.v1 as tf
 from sklearn.datasets import load_digits
 
-from conftest import encode_images
+from conftest import digits_train_options, encode_images
 from datasets import class_names, dataset_utils, make_imagenet_class_names
 from inference import classifier
 from inference.classify_options import ClassifyOptions
 from nets import nets_factory
 from training import trainer
-from training.train_options import TrainOptions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -116,10 +115,7 @@ def test_names_come_from_the_dataset_labels_file(digits_dir, tmp_path):
 @pytest.fixture(scope='module')
 def lenet_digits_train_dir(digits_dir, tmp_path_factory):
     train_dir = str(tmp_path_factory.mktemp('lenet_digits'))
-    trainer.train(TrainOptions(
-        dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir, model_name='lenet',
-        optimizer='momentum', learning_rate=0.01, learning_rate_decay_type='fixed',
-        weight_decay=0.0, batch_size=50, max_number_of_steps=200, log_every_n_steps=100))
+    trainer.train(digits_train_options(digits_dir, train_dir, max_number_of_steps=100))
     return train_dir
 
 

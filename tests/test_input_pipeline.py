@@ -2,16 +2,20 @@
 
 import glob
 import json
+import logging
 import os
 import re
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import ROOT, encode_images, run_script
+from conftest import digits_train_options, encode_images
 from sklearn.datasets import load_digits
 
 from datasets import convert_digits, dataset_factory, dataset_utils, input_pipeline
+from evaluation import evaluator
+from evaluation.eval_options import EvalOptions
+from training import trainer
 
 GOOD_LABELS = [0, 1, 2, 3]
 
@@ -257,7 +261,7 @@ def test_training_pipeline_gives_full_shuffled_batches_with_labels_offset(flower
                for batch in values)
 
 
-def test_scripts_skip_corrupt_records_in_training_and_report_them_in_evaluation(tmp_path):
+def test_training_skips_corrupt_records_and_evaluation_reports_them(tmp_path, caplog):
     data_dir, train_dir = tmp_path / 'digits', str(tmp_path / 'train')
     data_dir.mkdir()
     for split_name in ('train', 'validation'):
@@ -265,15 +269,12 @@ def test_scripts_skip_corrupt_records_in_training_and_report_them_in_evaluation(
                                          [0, 1, 2, 3, 4, 5], 1, 'png', 8)
     dataset_utils.write_dataset_metadata(str(data_dir), {'train': 8, 'validation': 8}, 10)
 
-    train = run_script(
-        'train_image_classifier.py', '--flagfile=' + os.path.join(ROOT, 'configs',
-                                                                  'lenet_digits.flags'),
-        '--dataset_dir=' + str(data_dir), '--train_dir=' + train_dir, '--batch_size=4',
-        '--max_number_of_steps=4', '--log_every_n_steps=4', '--deterministic_input',
-        cwd=tmp_path)
-    assert train.returncode == 0, train.stderr
+    caplog.set_level(logging.INFO)
+    trainer.train(digits_train_options(str(data_dir), train_dir, batch_size=4,
+                                       max_number_of_steps=4, log_every_n_steps=4,
+                                       deterministic_input=True))
     # One record in four is unreadable, so about 5 come with 16 examples (a fixed order).
-    logged = re.search(r'step 4/4: .*, (\d+) corrupt input records skipped so far', train.stderr)
+    logged = re.search(r'step 4/4: .*, (\d+) corrupt input records skipped so far', caplog.text)
     assert logged and int(logged.group(1)) >= 4
     skipped_summaries = [value.simple_value
                          for path in glob.glob(os.path.join(train_dir, 'events.out.tfevents.*'))
@@ -283,15 +284,14 @@ def test_scripts_skip_corrupt_records_in_training_and_report_them_in_evaluation(
     # Written at the first step; in this fixed order an unreadable record precedes it.
     assert skipped_summaries and min(skipped_summaries) >= 1
 
-    evaluate = run_script(
-        'eval_image_classifier.py', '--dataset_name=digits', '--dataset_split_name=validation',
-        '--model_name=lenet', '--dataset_dir=' + str(data_dir), '--checkpoint_path=' + train_dir,
-        '--eval_dir=' + train_dir + '/eval', '--batch_size=4', cwd=tmp_path)
-    assert evaluate.returncode == 0, evaluate.stderr
+    caplog.clear()
+    evaluator.evaluate(EvalOptions(
+        dataset_name='digits', dataset_split_name='validation', model_name='lenet',
+        dataset_dir=str(data_dir), checkpoint_path=train_dir, eval_dir=train_dir + '/eval',
+        batch_size=4))
     with open(os.path.join(train_dir, 'eval', 'eval_results.json')) as f:
         results = json.load(f)
     assert (results['num_examples'], results['num_unreadable_examples']) == (6, 2)
-    assert ("2 example(s) of split 'validation' of 'digits' could not be read"
-            in evaluate.stderr)
-    assert 'eval batch 2/2: 6 examples (2 unreadable)' in evaluate.stderr
-    assert 'should have' not in evaluate.stderr  # the unreadable records count as read
+    assert "2 example(s) of split 'validation' of 'digits' could not be read" in caplog.text
+    assert 'eval batch 2/2: 6 examples (2 unreadable)' in caplog.text
+    assert 'should have' not in caplog.text  # the unreadable records count as read

@@ -100,6 +100,15 @@ LOGITS_WEIGHTS = {
     'resnet_v1_50': 'resnet_v1_50/logits/weights',
 }
 
+# Variables checked after a step that trains all layers: they must be finite, and a batch-norm
+# moving mean (zero at the start) must have moved, so the update ops ran with the train step.
+CHECKED_AFTER_A_STEP = {
+    'inception_v3': ['InceptionV3/Conv2d_1a_3x3/BatchNorm/moving_mean',
+                     'InceptionV3/AuxLogits/Conv2d_2b_1x1/weights'],
+    'resnet_v1_50': ['resnet_v1_50/block4/unit_3/bottleneck_v1/conv3/BatchNorm/moving_mean'],
+    'mobilenet_v1': ['MobilenetV1/Conv2d_13_pointwise/BatchNorm/moving_mean'],
+}
+
 # A variable of the pre-trained body, outside every fine-tuning recipe's trainable scopes.
 FIRST_CONV_WEIGHTS = {
     'inception_v3': 'InceptionV3/Conv2d_1a_3x3/weights',
@@ -212,6 +221,13 @@ def test_recipe_trains_one_step_on_generated_data(path, train_recipe):
     assert checkpoint.get_variable_to_shape_map()[logits_weights][-1] == num_classes
     assert checkpoint.has_tensor(logits_weights + '/ExponentialMovingAverage') == bool(
         options.moving_average_decay)
+
+    if name not in FINE_TUNING_SOURCES:
+        for variable in CHECKED_AFTER_A_STEP.get(options.model_name, []):
+            value = checkpoint.get_tensor(variable)
+            assert np.all(np.isfinite(value)), variable
+            if 'moving_mean' in variable:
+                assert np.abs(value).max() > 0, variable
 
     if name in FINE_TUNING_SOURCES:
         source_options, _ = train_recipe(FINE_TUNING_SOURCES[name])
