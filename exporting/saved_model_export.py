@@ -13,7 +13,7 @@ ids of the k = min(5, num_classes) most probable classes, most probable first) a
 
 import tensorflow.compat.v1 as tf
 
-from datasets import class_names
+from datasets import class_names, input_pipeline
 from exporting import graph_export
 from preprocessing import preprocessing_factory
 
@@ -29,10 +29,8 @@ def _decode_and_preprocess(encoded_images, spec, preprocessing_name, use_graysca
         preprocessing_name, is_training=False, use_grayscale=use_grayscale)
 
     def decode_and_preprocess_one(encoded):
-        # Decoded as datasets/input_pipeline.py decodes the dataset's images.
-        image = tf.io.decode_image(encoded, channels=spec.image_channels,
-                                   expand_animations=False)
-        image.set_shape([None, None, spec.image_channels])
+        # Decoded as the dataset's images are in training and evaluation.
+        image = input_pipeline.decode_image(encoded, spec.image_channels)
         return preprocess(image, spec.image_size, spec.image_size, add_image_summaries=False)
 
     # Images differ in size until preprocessed, so they are decoded one at a time.

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from datasets import class_names, dataset_factory
+from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
 from preprocessing import preprocessing_factory
 from training import checkpoints, trainer
@@ -135,8 +135,7 @@ def classify_with_checkpoint(options, encoded_images):
             options.preprocessing_name or options.model_name, is_training=False)
         image_size = options.image_size or network_fn.default_image_size
         encoded = tf.placeholder(tf.string, [], name='encoded_image')
-        image = tf.io.decode_image(encoded, channels=image_channels, expand_animations=False)
-        image.set_shape([None, None, image_channels])
+        image = input_pipeline.decode_image(encoded, image_channels)
         image = preprocess(image, image_size, image_size, add_image_summaries=False)
         logits, _ = network_fn(tf.expand_dims(image, 0))
         probabilities = tf.nn.softmax(tf.reshape(logits, [-1, len(names)]))[0]
