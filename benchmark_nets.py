@@ -1,36 +1,52 @@
-r"""Times networks' forward or forward+backward passes on random in-graph images.
+r"""Times networks' forward pass, forward+backward pass or whole train step on random
+in-graph images, in one or several precisions.
 
 Usage:
   python benchmark_nets.py --model_name=inception_v3 --batch_size=32 --num_batches=100
   python benchmark_nets.py --model_name=all --mode=forward_backward --num_batches=10
+  # float32 against bfloat16, alternating 3 rounds of 10 batches; medians and speed-up:
+  python benchmark_nets.py --model_name=inception_v3,resnet_v1_50 --mode=train_step \
+      --mixed_precision=float32,bfloat16 --rounds=3 --num_batches=10 --burn_in=3
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import app, flags
 
+import mixed_precision
 from benchmarks import network_timing
 from nets import nets_factory
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string('model_name', 'inception_v3', 'The network to time, or "all".')
+flags.DEFINE_list('model_name', ['inception_v3'], 'The networks to time, or "all".')
 flags.DEFINE_integer('batch_size', 32, 'Images per batch.')
-flags.DEFINE_integer('num_batches', 100, 'Timed batches, after the burn-in batches.')
+flags.DEFINE_integer('num_batches', 100, 'Timed batches per round, after the burn-in batches.')
 flags.DEFINE_integer('burn_in', 10, 'Untimed batches run first.')
-flags.DEFINE_enum('mode', 'forward', network_timing.MODES, 'What to time.')
+flags.DEFINE_enum('mode', 'forward', network_timing.MODES,
+                  'What to time; train_step is the train op of train_image_classifier.py.')
 flags.DEFINE_integer('image_size', None, 'Input side (default: the network\'s).')
 flags.DEFINE_integer('num_classes', None,
                      'Outputs of the classification layer (default: the published checkpoint\'s).')
+flags.DEFINE_list('mixed_precision', [mixed_precision.FLOAT32],
+                  'Comma-separated precisions to time, of %s; speed-ups are over the first.'
+                  % ', '.join(mixed_precision.PRECISIONS))
+flags.register_validator(
+    'mixed_precision', lambda values: set(values) <= set(mixed_precision.PRECISIONS),
+    message='valid precisions are %s' % ', '.join(mixed_precision.PRECISIONS))
+flags.DEFINE_integer('rounds', 1, 'Rounds alternating the precisions; each reports the median '
+                                  'of its rounds.')
 
 
 def main(_):
-    names = sorted(nets_factory.networks_map) if FLAGS.model_name == 'all' else [FLAGS.model_name]
+    names = sorted(nets_factory.networks_map) if FLAGS.model_name == ['all'] else FLAGS.model_name
     print(network_timing.TABLE_HEADER, flush=True)
     for name in names:
-        timing = network_timing.time_network(
-            name, batch_size=FLAGS.batch_size, num_batches=FLAGS.num_batches, mode=FLAGS.mode,
-            image_size=FLAGS.image_size, num_classes=FLAGS.num_classes, burn_in=FLAGS.burn_in)
-        print(network_timing.table_row(timing), flush=True)
+        timings = network_timing.time_precisions(
+            name, FLAGS.mixed_precision, rounds=FLAGS.rounds, batch_size=FLAGS.batch_size,
+            num_batches=FLAGS.num_batches, mode=FLAGS.mode, image_size=FLAGS.image_size,
+            num_classes=FLAGS.num_classes, burn_in=FLAGS.burn_in)
+        for timing in timings:
+            print(network_timing.table_row(timing, baseline=timings[0]), flush=True)
 
 
 if __name__ == '__main__':

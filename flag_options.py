@@ -11,9 +11,11 @@ import typing
 from absl import flags
 
 
-def option(default, help_text):
-    """A dataclass field carrying its flag help text."""
-    return dataclasses.field(default=default, metadata={'help': help_text})
+def option(default, help_text, choices=None):
+    """A dataclass field carrying its flag help text; `choices` makes a string flag an enum
+    (absl then rejects other values, listing the valid ones)."""
+    return dataclasses.field(default=default,
+                             metadata={'help': help_text, 'choices': choices})
 
 
 _DEFINERS = {
@@ -34,6 +36,10 @@ def define_flags(options_class, flag_values=flags.FLAGS):
     """Defines one absl flag per field of `options_class`."""
     hints = typing.get_type_hints(options_class)
     for field in dataclasses.fields(options_class):
+        if field.metadata['choices']:
+            flags.DEFINE_enum(field.name, field.default, field.metadata['choices'],
+                              field.metadata['help'], flag_values=flag_values)
+            continue
         definer = _DEFINERS[_base_type(hints[field.name])]
         definer(field.name, field.default, field.metadata['help'], flag_values=flag_values)
 

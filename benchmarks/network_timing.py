@@ -1,4 +1,5 @@
-"""Times a network's forward (or forward and backward) pass on in-graph random images.
+"""Times a network's forward pass, forward and backward pass, or whole train step on
+in-graph random images, in one or several precisions.
 
 The inputs are generated inside the graph so the input pipeline is not measured. As in the
 classic TF-Slim benchmark, the first `burn_in` batches are not timed (they include graph
@@ -6,15 +7,19 @@ optimisation and memory allocation), then the mean and standard deviation per ba
 reported.
 """
 
+import contextlib
 import dataclasses
 import math
+import statistics
 import time
 
 import tensorflow.compat.v1 as tf
 
+import mixed_precision
 from nets import nets_factory
+from training import train_options, trainer
 
-MODES = ('forward', 'forward_backward')
+MODES = ('forward', 'forward_backward', 'train_step')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,6 +32,7 @@ class Timing:
     sec_per_batch_std: float
     trainable_parameters: int
     flops_per_image: int
+    mixed_precision: str = mixed_precision.FLOAT32
 
     @property
     def images_per_sec(self):
@@ -54,18 +60,22 @@ def forward_flops_per_image(model_name, image_size, num_classes):
         return tf.profiler.profile(forward_graph, options=options).total_float_ops
 
 
+def run_durations(session, op, num_runs):
+    """The wall-clock seconds of each of `num_runs` runs of `op`."""
+    durations = []
+    for _ in range(num_runs):
+        start = time.perf_counter()
+        session.run(op)
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
 def timed_runs(session, op, num_batches, burn_in):
     """(mean, standard deviation) in seconds of `num_batches` runs of `op`, after `burn_in`
     untimed runs."""
-    durations = []
-    for index in range(burn_in + num_batches):
-        start = time.perf_counter()
-        session.run(op)
-        if index >= burn_in:
-            durations.append(time.perf_counter() - start)
-    mean = sum(durations) / len(durations)
-    std = math.sqrt(sum((d - mean) ** 2 for d in durations) / len(durations))
-    return mean, std
+    run_durations(session, op, burn_in)
+    durations = run_durations(session, op, num_batches)
+    return statistics.mean(durations), statistics.pstdev(durations)
 
 
 def published_num_classes(model_name):
@@ -77,8 +87,33 @@ def published_num_classes(model_name):
     return 1001
 
 
+def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, precision):
+    """Builds in `graph` the scalar op to time; returns it."""
+    with graph.as_default():
+        if mode == 'train_step':
+            # The train op of train_image_classifier.py: losses, clone gradients, the
+            # optimizer update and batch-norm statistics; loss scaling under float16.
+            options = train_options.TrainOptions(
+                model_name=model_name, batch_size=batch_size, train_image_size=image_size,
+                mixed_precision=precision)
+            return trainer.build_train_graph(options, synthetic_num_classes=num_classes) \
+                .train_tensor
+        network_fn = nets_factory.get_network_fn(
+            model_name, num_classes, is_training=(mode == 'forward_backward'))
+        images = tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0)
+        logits, _ = network_fn(images)
+        # The timed op is a scalar that depends on every result: an op that only groups
+        # results would let Grappler prune the whole computation, and fetching the
+        # results themselves would time their copy out of TensorFlow.
+        if mode == 'forward':
+            return tf.reduce_sum(logits)
+        gradients = tf.gradients(tf.nn.l2_loss(logits), tf.trainable_variables())
+        # Heads that do not feed the logits (auxiliary logits) have no gradient.
+        return tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None])
+
+
 def time_network(model_name, batch_size=32, num_batches=100, mode='forward', image_size=None,
-                 num_classes=None, burn_in=10):
+                 num_classes=None, burn_in=10, precision=mixed_precision.FLOAT32):
     """Builds the network on random images and times `num_batches` batches after `burn_in`.
 
     `num_classes` defaults to the published checkpoint's.
@@ -86,39 +121,68 @@ def time_network(model_name, batch_size=32, num_batches=100, mode='forward', ima
     Returns:
       A `Timing`.
     """
-    num_classes = num_classes or published_num_classes(model_name)
+    return time_precisions(model_name, [precision], batch_size=batch_size,
+                           num_batches=num_batches, mode=mode, image_size=image_size,
+                           num_classes=num_classes, burn_in=burn_in)[0]
+
+
+def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches=100,
+                    mode='forward', image_size=None, num_classes=None, burn_in=10):
+    """Times the network in each of `precisions`, alternating them for `rounds` rounds.
+
+    Each precision has its own graph and session. After `burn_in` untimed batches each, every
+    round times `num_batches` batches of each precision in turn, so machine noise hits them
+    alike. A `Timing`'s mean is the median of its rounds' means; its standard deviation is
+    over all its timed batches.
+
+    Returns:
+      A `Timing` per precision, in order.
+    """
     if mode not in MODES:
         raise ValueError('Unknown --mode %r; valid modes: %s.' % (mode, ', '.join(MODES)))
-    graph = tf.Graph()
-    with graph.as_default():
-        network_fn = nets_factory.get_network_fn(
-            model_name, num_classes, is_training=(mode == 'forward_backward'))
-        image_size = image_size or network_fn.default_image_size
-        images = tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0)
-        logits, _ = network_fn(images)
-        # The timed op is a scalar that depends on every result: an op that only groups
-        # results would let Grappler prune the whole computation, and fetching the
-        # results themselves would time their copy out of TensorFlow.
-        if mode == 'forward':
-            op = tf.reduce_sum(logits)
-        else:
-            gradients = tf.gradients(tf.nn.l2_loss(logits), tf.trainable_variables())
-            # Heads that do not feed the logits (auxiliary logits) have no gradient.
-            op = tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None])
-        with tf.Session() as session:
-            session.run(tf.global_variables_initializer())
-            mean, std = timed_runs(session, op, num_batches, burn_in)
-    return Timing(model_name, mode, batch_size, image_size, mean, std,
-                  count_trainable_parameters(graph),
-                  forward_flops_per_image(model_name, image_size, num_classes))
+    for precision in precisions:
+        mixed_precision.check_precision(precision)
+    num_classes = num_classes or published_num_classes(model_name)
+    image_size = image_size or nets_factory.get_network_fn(model_name, num_classes) \
+        .default_image_size
+    graphs, sessions = [], []
+    with contextlib.ExitStack() as stack:
+        for precision in precisions:
+            graph = tf.Graph()
+            op = _timed_op(graph, model_name, mode, batch_size, image_size, num_classes,
+                           precision)
+            with graph.as_default():
+                initialize = [tf.global_variables_initializer(), tf.local_variables_initializer()]
+            session = stack.enter_context(tf.Session(
+                graph=graph, config=mixed_precision.session_config(precision)))
+            session.run(initialize)
+            run_durations(session, op, burn_in)
+            graphs.append(graph)
+            sessions.append((session, op))
+        round_means = [[] for _ in precisions]
+        all_durations = [[] for _ in precisions]
+        for _ in range(rounds):
+            for index, (session, op) in enumerate(sessions):
+                durations = run_durations(session, op, num_batches)
+                round_means[index].append(statistics.mean(durations))
+                all_durations[index].extend(durations)
+    flops = forward_flops_per_image(model_name, image_size, num_classes)
+    return [Timing(model_name, mode, batch_size, image_size, statistics.median(means),
+                   statistics.pstdev(durations), count_trainable_parameters(graph), flops,
+                   precision)
+            for precision, graph, means, durations
+            in zip(precisions, graphs, round_means, all_durations, strict=True)]
 
 
-TABLE_HEADER = ('| network | mode | batch | size | sec/batch | images/sec | parameters '
-                '| GFLOPs/image |\n|---|---|---|---|---|---|---|---|')
+TABLE_HEADER = ('| network | mode | precision | batch | size | sec/batch | images/sec | speed-up '
+                '| parameters | GFLOPs/image |\n|---|---|---|---|---|---|---|---|---|---|')
 
 
-def table_row(timing):
-    return '| %s | %s | %d | %d | %.3f ± %.3f | %.1f | %s | %.2f |' % (
-        timing.model_name, timing.mode, timing.batch_size, timing.image_size,
-        timing.sec_per_batch_mean, timing.sec_per_batch_std, timing.images_per_sec,
+def table_row(timing, baseline=None):
+    """A Markdown row of `timing`; the speed-up is over `baseline` (a Timing; default itself)."""
+    baseline = baseline or timing
+    return '| %s | %s | %s | %d | %d | %.3f ± %.3f | %.1f | %.2f× | %s | %.2f |' % (
+        timing.model_name, timing.mode, timing.mixed_precision, timing.batch_size,
+        timing.image_size, timing.sec_per_batch_mean, timing.sec_per_batch_std,
+        timing.images_per_sec, timing.images_per_sec / baseline.images_per_sec,
         format(timing.trainable_parameters, ','), timing.flops_per_image / 1e9)

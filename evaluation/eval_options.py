@@ -4,10 +4,11 @@ import dataclasses
 
 from datasets.input_options import InputOptions
 from flag_options import option
+from mixed_precision import PrecisionOptions
 
 
 @dataclasses.dataclass
-class EvalOptions(InputOptions):
+class EvalOptions(InputOptions, PrecisionOptions):
     batch_size: int = option(100, 'The number of samples in each batch.')
     max_num_batches: int | None = option(
         None, 'Max number of batches to evaluate; by default, use all.')

@@ -16,10 +16,11 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+import mixed_precision
 from datasets import class_names, dataset_factory, input_pipeline
 from evaluation import metrics, results
 from nets import nets_factory
-from training import checkpoints, progress, trainer
+from training import checkpoints, progress
 
 # Training's chief may write its final global step here, in the training directory, when it
 # ends; continuous evaluation then stops after evaluating that step.
@@ -32,6 +33,7 @@ _MAX_LISTED_PROBLEMS = 10
 
 def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
+    mixed_precision.check_precision(options.mixed_precision)
     if options.quantize:
         raise ValueError(
             '--quantize asks for a quantized evaluation graph, which relied on '
@@ -283,6 +285,7 @@ def evaluate_checkpoints(options):
     'global_step' and 'checkpoint_path'; it is also written to the eval dir (see results.py).
     """
     check_options(options)
+    mixed_precision.log_hardware_note(options.mixed_precision)
     continuous = options.eval_interval_secs is not None
     if continuous:
         directory = _watched_directory(options.checkpoint_path)
@@ -291,8 +294,8 @@ def evaluate_checkpoints(options):
     with tf.Graph().as_default():
         graph = build_eval_graph(options)
         writer = results.ResultsWriter(options.eval_dir, graph.class_names)
-        with contextlib.closing(writer), tf.Session(
-                options.master, config=trainer.session_config()) as session:
+        config = mixed_precision.session_config(options.mixed_precision)
+        with contextlib.closing(writer), tf.Session(options.master, config=config) as session:
 
             def evaluate_checkpoint(prefix):
                 return _evaluate_checkpoint(session, graph, prefix, options, writer)

@@ -12,10 +12,11 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import mixed_precision
 from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
 from preprocessing import preprocessing_factory
-from training import checkpoints, trainer
+from training import checkpoints
 
 SERVING_SIGNATURE = 'serving_default'
 
@@ -56,6 +57,7 @@ def check_options(options):
                          % options.checkpoint_path)
     if options.top_k < 1:
         raise ValueError('--top_k=%d: set it to 1 or more.' % options.top_k)
+    mixed_precision.check_precision(options.mixed_precision)
 
 
 def read_images(image_paths):
@@ -143,7 +145,7 @@ def classify_with_checkpoint(options, encoded_images):
             options.moving_average_decay)
         _check_checkpoint_fits(checkpoint, names_to_variables, options)
         saver = tf.train.Saver(names_to_variables)
-        with tf.Session(config=trainer.session_config()) as session:
+        with tf.Session(config=mixed_precision.session_config(options.mixed_precision)) as session:
             saver.restore(session, checkpoint)
             return [Prediction(path, _top_scores(session.run(probabilities, {encoded: data}),
                                                  options.top_k, names))
@@ -160,7 +162,8 @@ def classify_with_saved_model(options, encoded_images):
     if not tf.saved_model.contains_saved_model(directory):
         raise ValueError('No SavedModel in --saved_model_dir=%s: point it at an exported model '
                          'directory (one holding saved_model.pb and variables/).' % directory)
-    with tf.Graph().as_default(), tf.Session(config=trainer.session_config()) as session:
+    config = mixed_precision.session_config(options.mixed_precision)
+    with tf.Graph().as_default(), tf.Session(config=config) as session:
         meta_graph = tf.saved_model.loader.load(session, [tf.saved_model.tag_constants.SERVING],
                                                 directory)
         if SERVING_SIGNATURE not in meta_graph.signature_def:
@@ -197,6 +200,7 @@ def classify(options, image_paths):
         or a checkpoint that does not fit the model.
     """
     check_options(options)
+    mixed_precision.log_hardware_note(options.mixed_precision)
     encoded_images = read_images(image_paths)
     if options.saved_model_dir:
         return classify_with_saved_model(options, encoded_images)

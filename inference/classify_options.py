@@ -3,10 +3,11 @@
 import dataclasses
 
 from flag_options import option
+from mixed_precision import PrecisionOptions
 
 
 @dataclasses.dataclass
-class ClassifyOptions:
+class ClassifyOptions(PrecisionOptions):
     model_name: str | None = option(
         None, 'The name of the architecture the checkpoint was trained with.')
     checkpoint_path: str | None = option(

@@ -20,33 +20,51 @@ LENET_FORWARD_FLOPS = 2 * (28 * 28 * 32 * 5 * 5 * 3 + 14 * 14 * 64 * 5 * 5 * 32
 def test_time_network_reports_timing_parameters_and_flops(mode):
     timing = network_timing.time_network('lenet', batch_size=4, num_batches=3, mode=mode,
                                          num_classes=10, burn_in=1)
-    assert (timing.model_name, timing.mode, timing.batch_size, timing.image_size) == (
-        'lenet', mode, 4, 28)
+    assert (timing.model_name, timing.mode, timing.mixed_precision, timing.batch_size,
+            timing.image_size) == ('lenet', mode, 'float32', 4, 28)
     assert timing.sec_per_batch_mean > 0 and timing.sec_per_batch_std >= 0
     assert timing.images_per_sec == pytest.approx(4 / timing.sec_per_batch_mean)
     assert timing.trainable_parameters == 3_276_234
     # The profiler also counts bias additions: within 1 % of the multiply-adds.
     assert timing.flops_per_image == pytest.approx(LENET_FORWARD_FLOPS, rel=0.01)
     row = network_timing.table_row(timing)
-    assert row.startswith('| lenet | %s | 4 | 28 |' % mode) and '3,276,234' in row
+    assert row.startswith('| lenet | %s | float32 | 4 | 28 |' % mode)
+    assert '| 1.00× | 3,276,234 |' in row
 
 
-def test_unknown_mode_is_rejected():
-    with pytest.raises(ValueError, match='valid modes: forward, forward_backward'):
+def test_precisions_are_timed_alternately_with_their_speed_up_over_the_first():
+    float32, bfloat16 = network_timing.time_precisions(
+        'lenet', ['float32', 'bfloat16'], rounds=2, batch_size=4, num_batches=2,
+        mode='train_step', num_classes=10, burn_in=1)
+    assert (float32.mixed_precision, bfloat16.mixed_precision) == ('float32', 'bfloat16')
+    assert float32.trainable_parameters == bfloat16.trainable_parameters == 3_276_234
+    row = network_timing.table_row(bfloat16, baseline=float32)
+    speed_up = bfloat16.images_per_sec / float32.images_per_sec
+    assert row.startswith('| lenet | train_step | bfloat16 | 4 | 28 |')
+    assert '| %.2f× |' % speed_up in row
+
+
+def test_unknown_mode_and_precision_are_rejected():
+    with pytest.raises(ValueError, match='valid modes: forward, forward_backward, train_step'):
         network_timing.time_network('lenet', mode='backward')
+    with pytest.raises(ValueError, match='valid values: float32, bfloat16, float16'):
+        network_timing.time_network('lenet', precision='int8')
 
 
 def test_benchmark_script_prints_a_table_row():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(
         [sys.executable, os.path.join(root, 'benchmark_nets.py'), '--model_name=cifarnet',
-         '--batch_size=2', '--num_batches=2', '--burn_in=1', '--num_classes=10'],
+         '--batch_size=2', '--num_batches=2', '--burn_in=1', '--num_classes=10',
+         '--mixed_precision=float32,bfloat16'],
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith('| network | mode | batch | size | sec/batch | images/sec')
-    assert lines[2].startswith('| cifarnet | forward | 2 | 32 |')
-    assert '1,756,426' in lines[2]
+    assert lines[0].startswith('| network | mode | precision | batch | size | sec/batch '
+                               '| images/sec | speed-up |')
+    assert lines[2].startswith('| cifarnet | forward | float32 | 2 | 32 |')
+    assert lines[3].startswith('| cifarnet | forward | bfloat16 | 2 | 32 |')
+    assert '| 1.00× | 1,756,426 |' in lines[2] and '1,756,426' in lines[3]
 
 
 def test_forward_backward_skips_heads_without_gradient():

@@ -152,6 +152,20 @@ def test_script_names_the_digits_of_a_lenet_model(lenet_digits_train_dir, digits
         top_digits, digits)
 
 
+def test_bfloat16_classifies_as_float32_does(lenet_digits_train_dir, digits_dir, tmp_path):
+    paths, _ = _digit_pngs(str(tmp_path), [3, 7, 11, 20])
+
+    def classify(precision):
+        return classifier.classify(ClassifyOptions(
+            model_name='lenet', checkpoint_path=lenet_digits_train_dir, dataset_name='digits',
+            dataset_dir=digits_dir, top_k=1, mixed_precision=precision), paths)
+
+    for in_float32, in_bfloat16 in zip(classify('float32'), classify('bfloat16'), strict=True):
+        assert in_bfloat16.top[0].class_id == in_float32.top[0].class_id
+        assert in_bfloat16.top[0].probability == pytest.approx(in_float32.top[0].probability,
+                                                               abs=0.05)
+
+
 # --- an ImageNet head -----------------------------------------------------------------------
 
 AVERAGED_TOP_CLASS = 7

@@ -4,10 +4,11 @@ import dataclasses
 
 from datasets.input_options import InputOptions
 from flag_options import option
+from mixed_precision import PrecisionOptions
 
 
 @dataclasses.dataclass
-class TrainOptions(InputOptions):
+class TrainOptions(InputOptions, PrecisionOptions):
     # Where and how to run.
     master: str = option('', 'The address of the TensorFlow master to use.')
     train_dir: str = option('/tmp/tfmodel/',
@@ -96,5 +97,9 @@ class TrainOptions(InputOptions):
     train_image_size: int | None = option(None, 'Train image size (default: the network\'s).')
     max_number_of_steps: int | None = option(
         None, 'The maximum number of training steps (default: train until stopped).')
+    initial_loss_scale: float = option(
+        2.0 ** 15, 'With --mixed_precision=float16: the starting loss scale. It halves at each '
+        'step whose gradients overflow (that step is skipped) and doubles after 2000 steps '
+        'without overflow.')
     aux_loss_weight: float = option(
         0.4, 'Weight of the auxiliary logits loss, for networks that have AuxLogits.')

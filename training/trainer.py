@@ -1,6 +1,7 @@
 """The training loop: dataset -> preprocessing -> network -> losses -> clones -> train op."""
 
 import dataclasses
+import functools
 import os
 import threading
 import time
@@ -8,21 +9,30 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+import mixed_precision
 from datasets import dataset_factory, dataset_utils, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
-from training import checkpoints, cluster, losses, optimization, progress
+from training import checkpoints, cluster, loss_scaling, losses, optimization, progress
 
 
 class ProgressLogger(tf.train.SessionRunHook):
     """Logs step, loss, learning rate, examples/sec and ETA every `every_n_steps` steps, and
-    the count of corrupt input records skipped so far (`skipped_records`) once there are any."""
+    the count of corrupt input records skipped so far (`skipped_records`) once there are any.
+
+    With a `loss_scale_optimizer` (float16), it also logs each step skipped for overflow
+    and each change of the loss scale.
+    """
 
     def __init__(self, loss, learning_rate, examples_per_step, every_n_steps, last_step=None,
-                 skipped_records=None):
+                 skipped_records=None, loss_scale_optimizer=None):
         self._fetches = {'loss': loss, 'learning_rate': learning_rate}
         if skipped_records is not None:
             self._fetches['skipped_records'] = skipped_records
+        if loss_scale_optimizer is not None:
+            self._fetches['loss_scale'] = loss_scale_optimizer.new_scale
+            self._fetches['gradients_finite'] = loss_scale_optimizer.gradients_finite
+        self._loss_scale = None
         self._examples_per_step = examples_per_step
         self._every_n_steps = max(1, every_n_steps)
         self._last_step = last_step
@@ -43,6 +53,8 @@ class ProgressLogger(tf.train.SessionRunHook):
 
     def after_run(self, run_context, run_values):
         self._step += 1
+        if 'loss_scale' in run_values.results:
+            self._log_loss_scale(run_values.results)
         if self._step % self._every_n_steps and self._step != self._last_step:
             return
         # Other workers also advance the global step; count from its true value.
@@ -64,6 +76,15 @@ class ProgressLogger(tf.train.SessionRunHook):
                      ', %d corrupt input records skipped so far' % skipped if skipped else '')
         self._interval_time = now
         self._interval_start_step = self._step
+
+    def _log_loss_scale(self, results):
+        scale = results['loss_scale']
+        if not results['gradients_finite']:
+            logging.info('step %d skipped: its float16 gradients overflowed; loss scale lowered '
+                         'to %g', self._step, scale)
+        elif scale != self._loss_scale:
+            logging.info('step %d: loss scale %g', self._step, scale)
+        self._loss_scale = scale
 
 
 class CheckpointSaver(tf.train.SessionRunHook):
@@ -191,27 +212,25 @@ def _update_ops(clone_scope, trainable_scopes):
             if checkpoints.in_scopes(getattr(op, 'op', op).name[len(clone_scope):], scopes)]
 
 
-def _guard_finite(total_loss, grads_and_vars):
+def _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer=None):
     """Gradients that exist only if the loss and every gradient are finite.
 
     A NaN or infinite value fails the step before any variable changes, so neither the
-    weights in memory nor the next checkpoint are corrupted.
+    weights in memory nor the next checkpoint are corrupted. Under loss scaling
+    (`loss_scale_optimizer`), gradients that overflow only skip the step, until the scale
+    is at its minimum: then they are divergence too.
     """
-    values = [total_loss] + [g.values if isinstance(g, tf.IndexedSlices) else g
-                             for g, _ in grads_and_vars]
-    all_finite = tf.reduce_all(tf.stack([tf.reduce_all(tf.is_finite(v)) for v in values]))
-    check = tf.debugging.Assert(all_finite, [NON_FINITE_MESSAGE, 'loss', total_loss],
+    gradients = loss_scaling.gradient_values(grads_and_vars)
+    if loss_scale_optimizer is None:
+        healthy = loss_scaling.all_finite([total_loss] + gradients)
+    else:
+        healthy = tf.logical_and(
+            loss_scaling.all_finite([total_loss]),
+            tf.logical_or(loss_scaling.all_finite(gradients), loss_scale_optimizer.can_lower()))
+    check = tf.debugging.Assert(healthy, [NON_FINITE_MESSAGE, 'loss', total_loss],
                                 name='finite_check')
-    guarded = []
     with tf.control_dependencies([check]):
-        for gradient, variable in grads_and_vars:
-            if isinstance(gradient, tf.IndexedSlices):
-                gradient = tf.IndexedSlices(tf.identity(gradient.values), gradient.indices,
-                                            gradient.dense_shape)
-            else:
-                gradient = tf.identity(gradient)
-            guarded.append((gradient, variable))
-    return guarded
+        return loss_scaling.map_gradients(tf.identity, grads_and_vars)
 
 
 @dataclasses.dataclass
@@ -224,6 +243,7 @@ class TrainGraph:
       or None without --moving_average_decay.
     sync_optimizer: the tf.train.SyncReplicasOptimizer under --sync_replicas, else None.
     skipped_records: int64 [], the unreadable input records skipped so far.
+    loss_scale_optimizer: the `loss_scaling.LossScaleOptimizer` of float16, else None.
     """
 
     train_tensor: tf.Tensor
@@ -233,10 +253,16 @@ class TrainGraph:
     copy_to_averages: tf.Operation | None
     sync_optimizer: tf.train.SyncReplicasOptimizer | None
     skipped_records: tf.Tensor
+    loss_scale_optimizer: loss_scaling.LossScaleOptimizer | None = None
 
 
-def build_train_graph(options):
-    """Builds the training graph of `options` (a `TrainOptions`) in the default graph."""
+def build_train_graph(options, synthetic_num_classes=None):
+    """Builds the training graph of `options` (a `TrainOptions`) in the default graph.
+
+    With `synthetic_num_classes`, each clone trains on random images and labels of that many
+    classes made in the graph, to time the train step without the input pipeline (then
+    `dataset_split` is None); otherwise batches come from the options' dataset.
+    """
     deploy_config = model_deploy.DeploymentConfig(
         num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu,
         replica_id=options.task, num_replicas=options.worker_replicas,
@@ -244,27 +270,26 @@ def build_train_graph(options):
     with tf.device(deploy_config.variables_device()):
         global_step = tf.train.get_or_create_global_step()
 
-    dataset_split = dataset_factory.get_dataset(
-        options.dataset_name, options.dataset_split_name, options.dataset_dir)
-    num_classes = dataset_split.num_classes - options.labels_offset
+    if synthetic_num_classes:
+        dataset_split, num_classes = None, synthetic_num_classes
+        num_samples_per_epoch = SYNTHETIC_EPOCH_SIZE
+    else:
+        dataset_split = dataset_factory.get_dataset(
+            options.dataset_name, options.dataset_split_name, options.dataset_dir)
+        num_classes = dataset_split.num_classes - options.labels_offset
+        num_samples_per_epoch = dataset_split.num_samples
     network_fn = nets_factory.get_network_fn(
         options.model_name, num_classes=num_classes, weight_decay=options.weight_decay,
         is_training=True)
     image_size = options.train_image_size or network_fn.default_image_size
-
-    # With parameter servers, each worker reads its own share of the data.
-    across_workers = options.num_ps_tasks > 0
-    with tf.device(deploy_config.inputs_device()):
-        batches = input_pipeline.batched_images(
-            dataset_split, options.preprocessing_name or options.model_name, is_training=True,
-            image_size=image_size, batch_size=options.batch_size,
-            num_workers=options.worker_replicas if across_workers else 1,
-            worker_index=options.task if across_workers else 0,
-            **options.pipeline_arguments())
-        iterator = tf.data.make_one_shot_iterator(batches)
+    if synthetic_num_classes:
+        next_batch = functools.partial(_random_batch, options.batch_size, image_size,
+                                       num_classes)
+    else:
+        next_batch = _dataset_batches(options, dataset_split, image_size, deploy_config)
 
     def clone_fn():
-        batch = iterator.get_next()
+        batch = next_batch()
         logits, end_points = network_fn(batch['images'])
         losses.add_classification_losses(
             logits, end_points, batch['labels'], num_classes,
@@ -276,6 +301,43 @@ def build_train_graph(options):
     tf.summary.image('images', first_clone_images, max_outputs=3)
     tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
     _add_end_point_summaries(first_clone_end_points)
+    train_graph = _optimize_clones(options, deploy_config, clones, global_step,
+                                   num_samples_per_epoch)
+    return dataclasses.replace(train_graph, dataset_split=dataset_split,
+                               skipped_records=skipped_records)
+
+
+# The epoch length that synthetic batches assume, for the learning-rate schedule: ImageNet's.
+SYNTHETIC_EPOCH_SIZE = 1281167
+
+
+def _random_batch(batch_size, image_size, num_classes):
+    """A batch like the input pipeline's, of uniform random images in [-1, 1] and labels."""
+    return {'images': tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0),
+            'labels': tf.random.uniform([batch_size], 0, num_classes, tf.int64),
+            'skipped': tf.constant(0, tf.int64)}
+
+
+def _dataset_batches(options, dataset_split, image_size, deploy_config):
+    """The function returning the input pipeline's next batch of `dataset_split`."""
+    # With parameter servers, each worker reads its own share of the data.
+    across_workers = options.num_ps_tasks > 0
+    with tf.device(deploy_config.inputs_device()):
+        batches = input_pipeline.batched_images(
+            dataset_split, options.preprocessing_name or options.model_name, is_training=True,
+            image_size=image_size, batch_size=options.batch_size,
+            num_workers=options.worker_replicas if across_workers else 1,
+            worker_index=options.task if across_workers else 0,
+            **options.pipeline_arguments())
+        iterator = tf.data.make_one_shot_iterator(batches)
+    return iterator.get_next
+
+
+def _optimize_clones(options, deploy_config, clones, global_step, num_samples_per_epoch):
+    """The losses, gradients, update, batch-norm statistics and moving averages of a step.
+
+    Returns a `TrainGraph` without its dataset_split and skipped_records.
+    """
     # Batch-norm statistics are updated from the first clone only, as in TF-Slim.
     update_ops = _update_ops(clones[0].scope, options.trainable_scopes)
 
@@ -287,15 +349,19 @@ def build_train_graph(options):
 
     with tf.device(deploy_config.optimizer_device()):
         learning_rate = optimization.learning_rate_schedule(
-            options, dataset_split.num_samples, global_step)
+            options, num_samples_per_epoch, global_step)
         optimizer = optimization.make_optimizer(options, learning_rate)
-        sync_optimizer = None
+        sync_optimizer = loss_scale_optimizer = None
         if options.sync_replicas:
             # The chief's queue runner applies the averaged gradients and the moving averages.
             optimizer = sync_optimizer = tf.train.SyncReplicasOptimizer(
                 optimizer, replicas_to_aggregate=options.replicas_to_aggregate,
                 total_num_replicas=options.worker_replicas, variable_averages=moving_averages,
                 variables_to_average=averaged_variables if moving_averages else None)
+        if options.mixed_precision == mixed_precision.FLOAT16:
+            optimizer = loss_scale_optimizer = loss_scaling.LossScaleOptimizer(
+                optimizer, options.initial_loss_scale)
+            tf.summary.scalar('loss_scale', loss_scale_optimizer.loss_scale)
 
     total_loss, grads_and_vars = model_deploy.optimize_clones(
         clones, optimizer, var_list=variables_to_train(options.trainable_scopes))
@@ -307,7 +373,7 @@ def build_train_graph(options):
         tf.summary.histogram(variable.op.name, variable)
 
     apply_gradients = optimizer.apply_gradients(
-        _guard_finite(total_loss, grads_and_vars), global_step=global_step)
+        _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer), global_step=global_step)
     step_ops = update_ops + [apply_gradients]
     copy_to_averages = None
     if moving_averages:
@@ -319,19 +385,24 @@ def build_train_graph(options):
                                       for v in averaged_variables], name='copy_to_averages')
     with tf.control_dependencies(step_ops):
         train_tensor = tf.identity(total_loss, name='train_op')
-    return TrainGraph(train_tensor, total_loss, learning_rate, dataset_split, copy_to_averages,
-                      sync_optimizer, skipped_records)
-
-
-def session_config():
-    # Soft placement lets TF-Slim's GPU device strings run on CPU-only machines.
-    return tf.ConfigProto(allow_soft_placement=True)
+    return TrainGraph(train_tensor, total_loss, learning_rate, None, copy_to_averages,
+                      sync_optimizer, None, loss_scale_optimizer)
 
 
 def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     if not options.train_dir:
         raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
+    mixed_precision.check_precision(options.mixed_precision)
+    if options.mixed_precision == mixed_precision.FLOAT16:
+        if options.sync_replicas:
+            raise ValueError(
+                '--mixed_precision=float16 cannot be combined with --sync_replicas: a step '
+                'skipped for loss-scale overflow would leave the other replicas waiting. Use '
+                '--mixed_precision=bfloat16, or asynchronous training.')
+        if options.initial_loss_scale < 1:
+            raise ValueError('--initial_loss_scale=%s: pass a scale of at least 1 (default '
+                             '32768).' % options.initial_loss_scale)
     if options.quantize_delay is not None and options.quantize_delay >= 0:
         raise ValueError(
             '--quantize_delay=%d asks for quantization-aware training, which relied on '
@@ -382,7 +453,8 @@ def train(options):
     cluster_config = cluster.cluster_from_flags(
         options.ps_hosts, options.worker_hosts, options.job_name, options.task)
     if not cluster_config:
-        return _train_worker(options, session_config())
+        mixed_precision.log_hardware_note(options.mixed_precision)
+        return _train_worker(options, mixed_precision.session_config(options.mixed_precision))
     server = cluster.start_server(cluster_config)
     if cluster_config.job_name == cluster.PS_JOB:
         cluster.serve_until_workers_done(cluster_config, server)
@@ -390,7 +462,10 @@ def train(options):
     options = dataclasses.replace(
         options, master=server.target, task=cluster_config.task_index,
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
-    return _train_worker(options, cluster.session_config(cluster_config), cluster_config)
+    mixed_precision.log_hardware_note(options.mixed_precision)
+    config = mixed_precision.configure_session(cluster.session_config(cluster_config),
+                                               options.mixed_precision)
+    return _train_worker(options, config, cluster_config)
 
 
 def _train_worker(options, config, cluster_config=None):
@@ -416,7 +491,8 @@ def _train_worker(options, config, cluster_config=None):
         progress_logger = ProgressLogger(
             graph.train_tensor, graph.learning_rate,
             options.batch_size * options.num_clones * batches_per_step,
-            options.log_every_n_steps, options.max_number_of_steps, graph.skipped_records)
+            options.log_every_n_steps, options.max_number_of_steps, graph.skipped_records,
+            graph.loss_scale_optimizer)
         hooks = [progress_logger]
         if options.max_number_of_steps:
             hooks.append(tf.train.StopAtStepHook(last_step=options.max_number_of_steps))
