@@ -11,6 +11,7 @@ import tensorflow.compat.v1 as tf
 
 import tf_compat  # noqa: F401
 from datasets import convert_digits, dataset_utils
+from training import trainer
 from training.train_options import TrainOptions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -102,6 +103,14 @@ def digits_train_options(digits_dir, train_dir, **overrides):
                     max_number_of_steps=250, log_every_n_steps=100)
     settings.update(overrides)
     return TrainOptions(**settings)
+
+
+def train_digits_lenet(digits_dir, tmp_path_factory, name, **overrides):
+    """Trains LeNet on the digits (`digits_train_options` with `overrides`) into a new
+    temporary directory called `name`; returns that directory."""
+    train_dir = str(tmp_path_factory.mktemp(name))
+    trainer.train(digits_train_options(digits_dir, train_dir, **overrides))
+    return train_dir
 
 
 def make_flowers_like(directory, images_per_shard=4, num_shards=2, seed=0):

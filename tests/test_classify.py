@@ -10,12 +10,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 from sklearn.datasets import load_digits
 
-from conftest import digits_train_options, encode_images
+from conftest import encode_images, train_digits_lenet
 from datasets import class_names, dataset_utils, make_imagenet_class_names
 from inference import classifier
 from inference.classify_options import ClassifyOptions
 from nets import nets_factory
-from training import trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -114,9 +113,8 @@ def test_names_come_from_the_dataset_labels_file(digits_dir, tmp_path):
 
 @pytest.fixture(scope='module')
 def lenet_digits_train_dir(digits_dir, tmp_path_factory):
-    train_dir = str(tmp_path_factory.mktemp('lenet_digits'))
-    trainer.train(digits_train_options(digits_dir, train_dir, max_number_of_steps=100))
-    return train_dir
+    return train_digits_lenet(digits_dir, tmp_path_factory, 'lenet_digits',
+                              max_number_of_steps=100)
 
 
 def _digit_pngs(directory, indices):

@@ -8,14 +8,13 @@ import sys
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import digits_train_options, encode_images
+from conftest import encode_images, train_digits_lenet
 from google.protobuf import text_format
 
 from datasets import dataset_factory, dataset_utils, input_pipeline
 from exporting import exporter
 from exporting.export_options import ExportOptions
 from nets import nets_factory
-from training import trainer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -58,10 +57,8 @@ def _run(arguments, cwd):
 @pytest.fixture(scope='module')
 def train_dir(digits_dir, tmp_path_factory):
     """A LeNet trained 100 steps on digits, keeping moving averages of its weights too."""
-    directory = str(tmp_path_factory.mktemp('lenet_digits'))
-    trainer.train(digits_train_options(digits_dir, directory, max_number_of_steps=100,
-                                       moving_average_decay=0.99))
-    return directory
+    return train_digits_lenet(digits_dir, tmp_path_factory, 'lenet_digits',
+                              max_number_of_steps=100, moving_average_decay=0.99)
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 from absl import flags
 from absl import logging as absl_logging
-from conftest import digits_train_options
+from conftest import digits_train_options, train_digits_lenet
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 import flag_options
@@ -178,10 +178,8 @@ def test_overflow_at_the_minimum_loss_scale_is_divergence(scale, fails):
 @pytest.fixture(scope='module')
 def float32_train_dir(digits_dir, tmp_path_factory):
     """LeNet trained 2 steps in float32, with moving averages."""
-    train_dir = str(tmp_path_factory.mktemp('float32'))
-    trainer.train(digits_train_options(digits_dir, train_dir, max_number_of_steps=2,
-                                       moving_average_decay=0.999))
-    return train_dir
+    return train_digits_lenet(digits_dir, tmp_path_factory, 'float32', max_number_of_steps=2,
+                              moving_average_decay=0.999)
 
 
 def _checkpoint_variables(train_dir):
