@@ -23,6 +23,7 @@ import random
 
 import tensorflow.compat.v1 as tf
 
+from common import files
 from datasets import conversion, custom, dataset_utils
 
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png', '.webp')
@@ -67,16 +68,16 @@ def find_class_images(image_dir):
     class_images, ignored = {}, 0
     for class_name in class_names:
         class_dir = os.path.join(image_dir, class_name)
-        files = [name for name in sorted(os.listdir(class_dir))
+        names = [name for name in sorted(os.listdir(class_dir))
                  if not _is_hidden(name) and os.path.isfile(os.path.join(class_dir, name))]
-        images = [name for name in files if name.lower().endswith(IMAGE_EXTENSIONS)]
+        images = [name for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
         if not images:
             raise ValueError(
                 'Class folder %s has no images (files ending in %s, any case, directly in the '
                 'folder). Add images or remove the folder.'
                 % (class_dir, ' '.join(IMAGE_EXTENSIONS)))
         class_images[class_name] = images
-        ignored += len(files) - len(images)
+        ignored += len(names) - len(images)
     return class_images, ignored
 
 
@@ -132,13 +133,13 @@ def conversion_record(image_dir, class_images, validation_fraction):
 
 
 def _read_conversion_record(dataset_dir):
-    return dataset_utils.read_json_file(os.path.join(dataset_dir, CONVERSION_FILENAME))
+    return files.read_json_file(os.path.join(dataset_dir, CONVERSION_FILENAME))
 
 
 def _remove_partial_shards(dataset_dir):
     pattern = os.path.join(dataset_dir, custom.FILE_PATTERN % '*')
     for path in tf.io.gfile.glob(pattern) + tf.io.gfile.glob(
-            pattern + dataset_utils.INCOMPLETE_SUFFIX):
+            pattern + files.INCOMPLETE_SUFFIX):
         tf.io.gfile.remove(path)
 
 
@@ -172,7 +173,7 @@ def _prepare_dataset_dir(dataset_dir, record):
         _remove_partial_shards(dataset_dir)
     if previous != record:
         tf.io.gfile.makedirs(dataset_dir)
-        dataset_utils.write_file_atomically(
+        files.write_file_atomically(
             os.path.join(dataset_dir, CONVERSION_FILENAME),
             (json.dumps(record, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 

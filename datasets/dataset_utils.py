@@ -16,10 +16,10 @@ import os
 
 import tensorflow.compat.v1 as tf
 
+from common import files
+
 LABELS_FILENAME = 'labels.txt'
 METADATA_FILENAME = 'dataset_metadata.json'
-# Files are written under this suffix and renamed when complete.
-INCOMPLETE_SUFFIX = '.incomplete'
 
 # The corners of a bounding box, in the order a box tensor holds them.
 BBOX_KEYS = ('ymin', 'xmin', 'ymax', 'xmax')
@@ -80,7 +80,7 @@ def write_label_file(labels_to_class_names, dataset_dir, filename=LABELS_FILENAM
     path = os.path.join(dataset_dir, filename)
     lines = ''.join('%d:%s\n' % (label, labels_to_class_names[label])
                     for label in sorted(labels_to_class_names))
-    write_file_atomically(path, lines.encode('utf-8'))
+    files.write_file_atomically(path, lines.encode('utf-8'))
 
 
 def has_labels(dataset_dir, filename=LABELS_FILENAME):
@@ -98,32 +98,16 @@ def read_label_file(dataset_dir, filename=LABELS_FILENAME):
     return labels_to_names
 
 
-def write_file_atomically(path, data):
-    """Writes bytes to `path` through a temporary name, so readers never see half a file."""
-    temporary_path = path + INCOMPLETE_SUFFIX
-    with tf.io.gfile.GFile(temporary_path, 'wb') as f:
-        f.write(data)
-    tf.io.gfile.rename(temporary_path, path, overwrite=True)
-
-
 def write_dataset_metadata(dataset_dir, splits_to_sizes, num_classes):
     """Records what a converter wrote: {split name: number of examples} and the class count."""
     metadata = {'splits_to_sizes': splits_to_sizes, 'num_classes': num_classes}
-    write_file_atomically(os.path.join(dataset_dir, METADATA_FILENAME),
+    files.write_file_atomically(os.path.join(dataset_dir, METADATA_FILENAME),
                           (json.dumps(metadata, indent=2, sort_keys=True) + '\n').encode('utf-8'))
 
 
 def read_dataset_metadata(dataset_dir):
     """The dict `write_dataset_metadata` wrote to `dataset_dir`, or None if there is none."""
-    return read_json_file(os.path.join(dataset_dir, METADATA_FILENAME))
-
-
-def read_json_file(path):
-    """The parsed JSON of `path`, or None if there is no such file."""
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path, 'r') as f:
-        return json.load(f)
+    return files.read_json_file(os.path.join(dataset_dir, METADATA_FILENAME))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,9 +130,9 @@ class DatasetSplit:
     def data_files(self):
         """The sorted TFRecord files of the split; raises if there are none."""
         # A writer's temporary files match patterns such as 'train-*' too.
-        files = sorted(path for path in glob.glob(self.file_pattern)
-                       if not path.endswith(INCOMPLETE_SUFFIX))
-        if not files:
+        paths = sorted(path for path in glob.glob(self.file_pattern)
+                       if not path.endswith(files.INCOMPLETE_SUFFIX))
+        if not paths:
             directory = os.path.dirname(self.file_pattern) or '.'
             if os.path.isdir(directory):
                 hint = 'it holds: %s' % (', '.join(sorted(os.listdir(directory))[:10]) or 'nothing')
@@ -159,7 +143,7 @@ class DatasetSplit:
                 '(%s). Create them with `python download_and_convert_data.py '
                 '--dataset_name=%s --dataset_dir=%s`, or pass the right --dataset_dir.'
                 % (self.split_name, self.name, self.file_pattern, hint, self.name, directory))
-        return files
+        return paths
 
     def read_records(self, is_training, num_readers=None, seed=None, num_workers=1,
                      worker_index=0):
@@ -177,17 +161,17 @@ class DatasetSplit:
         if not 0 <= worker_index < num_workers:
             raise ValueError('Worker index %d is not in [0, %d): pass --task between 0 and '
                              '--worker_replicas - 1.' % (worker_index, num_workers))
-        files = self.data_files()
-        file_names = tf.data.Dataset.from_tensor_slices(files)
-        shard_by_record = num_workers > 1 and len(files) < num_workers
+        paths = self.data_files()
+        file_names = tf.data.Dataset.from_tensor_slices(paths)
+        shard_by_record = num_workers > 1 and len(paths) < num_workers
         if num_workers > 1 and not shard_by_record:
             file_names = file_names.shard(num_workers, worker_index)
-            files = files[worker_index::num_workers]
+            paths = paths[worker_index::num_workers]
         if is_training and not shard_by_record:
-            file_names = file_names.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+            file_names = file_names.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
             file_names = file_names.repeat()
         # More readers than files would read a file twice at once in training.
-        cycle_length = min(len(files), num_readers or os.cpu_count() or 1)
+        cycle_length = min(len(paths), num_readers or os.cpu_count() or 1)
         records = file_names.interleave(
             tf.data.TFRecordDataset, cycle_length=cycle_length,
             num_parallel_calls=num_readers or tf.data.AUTOTUNE,

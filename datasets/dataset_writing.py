@@ -13,8 +13,7 @@ import time
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from datasets import dataset_utils
-from training import progress
+from common import files, progress
 
 
 
@@ -27,7 +26,7 @@ def write_tfrecord_atomically(path, serialized_examples, on_example=None):
     Returns:
       The number of examples written.
     """
-    temporary_path = path + dataset_utils.INCOMPLETE_SUFFIX
+    temporary_path = path + files.INCOMPLETE_SUFFIX
     count = 0
     with tf.io.TFRecordWriter(temporary_path) as writer:
         for serialized in serialized_examples:
@@ -109,7 +108,7 @@ def _write_shard(shard, make_example):
 def _check_no_stray_files(shards, file_pattern):
     expected = {shard.path for shard in shards}
     stray = sorted(path for path in glob.glob(file_pattern)
-                   if path not in expected and not path.endswith(dataset_utils.INCOMPLETE_SUFFIX))
+                   if path not in expected and not path.endswith(files.INCOMPLETE_SUFFIX))
     if stray:
         raise ValueError(
             'The output directory already holds %d file(s) matching %s that this conversion '

@@ -15,7 +15,8 @@ import urllib.parse
 import urllib.request
 import zipfile
 
-from datasets import dataset_utils, dataset_writing
+from common import files
+from datasets import dataset_writing
 
 DOWNLOADS_DIRNAME = 'downloads'
 EXTRACTED_DIRNAME = 'extracted_archives'
@@ -38,7 +39,7 @@ def download(url, directory):
         print('Using %s, downloaded before.' % path)
         return path
     os.makedirs(directory, exist_ok=True)
-    temporary_path = path + dataset_utils.INCOMPLETE_SUFFIX
+    temporary_path = path + files.INCOMPLETE_SUFFIX
     try:
         with urllib.request.urlopen(url) as response, open(temporary_path, 'wb') as output:
             total_bytes = int(response.headers.get('Content-Length') or 0)
@@ -83,7 +84,7 @@ def extract(archive_path, directory):
       ValueError: a damaged archive or a refused member; the message names the archive.
     """
     target = os.path.join(directory, _archive_stem(archive_path))
-    temporary_target = target + dataset_utils.INCOMPLETE_SUFFIX
+    temporary_target = target + files.INCOMPLETE_SUFFIX
     shutil.rmtree(temporary_target, ignore_errors=True)
     print('Extracting %s ...' % archive_path, flush=True)
     try:

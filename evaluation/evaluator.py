@@ -17,10 +17,10 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 import mixed_precision
+from common import checkpoints, progress
 from datasets import class_names, dataset_factory, input_pipeline
 from evaluation import metrics, results
 from nets import nets_factory
-from training import checkpoints, progress
 
 # Training's chief may write its final global step here, in the training directory, when it
 # ends; continuous evaluation then stops after evaluating that step.
@@ -28,7 +28,6 @@ FINAL_STEP_FILENAME = checkpoints.FINAL_STEP_FILENAME
 
 _PROGRESS_EVERY_N_BATCHES = 10
 
-_MAX_LISTED_PROBLEMS = 10
 
 
 def check_options(options):
@@ -104,22 +103,11 @@ def build_eval_graph(options):
 def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes):
     """Raises a ValueError naming the first mismatched variables if `checkpoint` cannot be
     restored into the model (another network, another class count, no moving averages)."""
-    mismatches, missing = checkpoints.checkpoint_mismatches(checkpoint, variables_to_restore)
-    if not mismatches and not missing:
-        return
-    if options.moving_average_decay:
-        checkpoints.check_moving_averages(checkpoint, missing, 'evaluate')
-    checkpoint_names = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
-    problems = ['%s: checkpoint %s, model %s' % mismatch for mismatch in mismatches]
-    problems += ['%s: not in the checkpoint' % name for name in missing]
-    checkpoint_scopes = sorted({name.split('/')[0] for name in checkpoint_names})
-    raise ValueError(
-        'Checkpoint %s does not fit --model_name=%s with %d classes: %d variable(s) '
-        'differ. The first:\n  %s\nThe checkpoint\'s variables are under: %s. Set '
-        '--model_name to the network that wrote it, and --dataset_name and '
-        '--labels_offset to its number of classes.'
-        % (checkpoint, options.model_name, num_classes, len(problems),
-           '\n  '.join(problems[:_MAX_LISTED_PROBLEMS]), ', '.join(checkpoint_scopes)))
+    checkpoints.check_fits(
+        checkpoint, variables_to_restore,
+        '--model_name=%s with %d classes' % (options.model_name, num_classes),
+        'Set --model_name to the network that wrote it, and --dataset_name and '
+        '--labels_offset to its number of classes.', options.moving_average_decay, 'evaluate')
 
 
 def global_step_of(checkpoint):

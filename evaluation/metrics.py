@@ -6,7 +6,7 @@ like a full one and every example weighs the same.
 
 import numpy as np
 
-TOP_K = 5
+from common import serving
 
 
 class MetricTotals:
@@ -45,7 +45,7 @@ class MetricTotals:
         true_logits = logits[np.arange(len(labels)), labels]
         # Ties count in the label's favour, as tf.nn.in_top_k does.
         rank_of_label = np.sum(logits > true_logits[:, np.newaxis], axis=1)
-        self.top_k_hits += int(np.sum(rank_of_label < TOP_K))
+        self.top_k_hits += int(np.sum(rank_of_label < serving.TOP_K))
         largest = logits.max(axis=1)
         log_normalizer = largest + np.log(np.exp(logits - largest[:, np.newaxis]).sum(axis=1))
         self.loss_sum += float(np.sum(log_normalizer - true_logits))

@@ -15,7 +15,7 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from datasets import dataset_utils
+from common import files
 
 RESULTS_FILENAME = 'eval_results.json'
 
@@ -70,7 +70,7 @@ class ResultsWriter:
         history = read_results(self._eval_dir).get('history', {})
         history[str(step)] = results
         ordered_history = {key: history[key] for key in sorted(history, key=int)}
-        dataset_utils.write_file_atomically(os.path.join(self._eval_dir, RESULTS_FILENAME),
+        files.write_file_atomically(os.path.join(self._eval_dir, RESULTS_FILENAME),
                                             _encode_json(dict(results, history=ordered_history)))
         if self._summary_writer is None:
             # Opened on first use, so a run that evaluates nothing leaves no empty event file.
@@ -82,7 +82,7 @@ class ResultsWriter:
 
     def _write_confusion_matrix(self, step, confusion):
         matrix = confusion.tolist()
-        dataset_utils.write_file_atomically(
+        files.write_file_atomically(
             confusion_matrix_path(self._eval_dir, step, 'json'),
             _encode_json({'class_names': self._class_names, 'matrix': matrix}))
         table = io.StringIO()
@@ -90,7 +90,7 @@ class ResultsWriter:
         writer.writerow(['true \\ predicted'] + self._class_names)
         for name, row in zip(self._class_names, matrix, strict=True):
             writer.writerow([name] + row)
-        dataset_utils.write_file_atomically(confusion_matrix_path(self._eval_dir, step, 'csv'),
+        files.write_file_atomically(confusion_matrix_path(self._eval_dir, step, 'csv'),
                                             table.getvalue().encode('utf-8'))
 
     def close(self):

@@ -5,8 +5,8 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
+from common import checkpoints, serving
 from exporting import graph_export, saved_model_export, tflite_export
-from training import checkpoints
 
 
 def check_options(options):
@@ -48,8 +48,8 @@ def export(options):
         saved_model_export.export_saved_model(options, options.saved_model_dir)
         print('Wrote the SavedModel to %s: signatures %r (encoded images) and %r '
               '(preprocessed images).' % (options.saved_model_dir,
-                                          saved_model_export.SERVING_SIGNATURE,
-                                          saved_model_export.PREPROCESSED_SIGNATURE))
+                                          serving.SERVING_SIGNATURE,
+                                          serving.PREPROCESSED_SIGNATURE))
     if options.tflite_file:
         size = _write_tflite(options)
         print('Wrote the %s TFLite model to %s (%d bytes).'

@@ -10,15 +10,11 @@ from collections.abc import Callable
 
 import tensorflow.compat.v1 as tf
 
+from common import checkpoints
 from datasets import dataset_factory
 from nets import nets_factory
-from training import checkpoints
 
 INPUT_NAME = 'input'
-
-
-# How many checkpoint problems an error message lists.
-_MAX_PROBLEMS_SHOWN = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,21 +77,11 @@ def restore_weights(session, checkpoint_path, moving_average_decay=None):
     """
     checkpoint = checkpoints.resolve_checkpoint(checkpoint_path)
     names_to_variables = checkpoints.variables_by_checkpoint_name(moving_average_decay)
-    mismatches, missing = checkpoints.checkpoint_mismatches(checkpoint, names_to_variables)
-    if moving_average_decay:
-        checkpoints.check_moving_averages(checkpoint, missing, 'export')
-    # Sorting (name, problem) pairs lists the problems in name order.
-    problems = ['%s: %s' % pair for pair in sorted(
-        [(name, 'not in the checkpoint') for name in missing]
-        + [(name, 'checkpoint %s, network %s' % (checkpoint_shape, model_shape))
-           for name, checkpoint_shape, model_shape in mismatches])]
-    if problems:
-        raise ValueError(
-            'Checkpoint %s does not fit the network to export: %d variable(s) differ:\n  %s%s\n'
-            'Export with the settings the checkpoint was trained with: --model_name, '
-            '--dataset_name, --labels_offset, --image_size and --use_grayscale.'
-            % (checkpoint, len(problems), '\n  '.join(problems[:_MAX_PROBLEMS_SHOWN]),
-               '\n  ...' if len(problems) > _MAX_PROBLEMS_SHOWN else ''))
+    checkpoints.check_fits(
+        checkpoint, names_to_variables, 'the network to export',
+        'Export with the settings the checkpoint was trained with: --model_name, '
+        '--dataset_name, --labels_offset, --image_size and --use_grayscale.',
+        moving_average_decay, 'export')
     tf.train.Saver(names_to_variables).restore(session, checkpoint)
 
 

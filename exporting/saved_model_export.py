@@ -1,26 +1,17 @@
 """SavedModel export: a classifier for encoded images or for preprocessed ones.
 
-The SavedModel (tag 'serve') has two signatures; classify_image.py relies on them:
-  'serving_default': input 'images' string [batch], JPEG or PNG bytes, decoded as the
-    dataset's input pipeline decodes them and given the eval preprocessing of
-    --preprocessing_name (default: the model's).
-  'preprocessed': input 'images' float32 [batch, image_size, image_size, channels],
-    images already preprocessed that way.
-Both return 'probabilities' float32 [batch, num_classes], 'classes' int32 [batch, k] (the
-ids of the k = min(5, num_classes) most probable classes, most probable first) and
-'class_names' string [batch, k] (their names).
+The signatures are those of `common.serving`. Encoded images are decoded as the dataset's
+input pipeline decodes them and given the eval preprocessing of --preprocessing_name
+(default: the model's).
 """
 
 import tensorflow.compat.v1 as tf
 
+from common import serving
 from datasets import class_names, input_pipeline
 from exporting import graph_export
 from preprocessing import preprocessing_factory
 
-SERVING_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
-PREPROCESSED_SIGNATURE = 'preprocessed'
-INPUT_KEY = 'images'
-TOP_K = 5
 
 
 def _decode_and_preprocess(encoded_images, spec, preprocessing_name, use_grayscale):
@@ -59,20 +50,21 @@ def build_classifier(options, spec, names):
     # with a warning per variable.
     with tf.variable_scope(tf.get_variable_scope(), use_resource=True):
         probabilities = tf.identity(graph_export.predictions(spec, images),
-                                    name='probabilities')
-    top = tf.nn.top_k(probabilities, k=min(TOP_K, spec.num_classes))
-    classes = tf.identity(top.indices, name='classes')
-    top_names = tf.gather(tf.constant(names), classes, name='class_names')
+                                    name=serving.PROBABILITIES)
+    top = tf.nn.top_k(probabilities, k=min(serving.TOP_K, spec.num_classes))
+    classes = tf.identity(top.indices, name=serving.CLASSES)
+    top_names = tf.gather(tf.constant(names), classes, name=serving.CLASS_NAMES)
     outputs = {key: tf.saved_model.build_tensor_info(tensor) for key, tensor in (
-        ('probabilities', probabilities), ('classes', classes), ('class_names', top_names))}
+        (serving.PROBABILITIES, probabilities), (serving.CLASSES, classes),
+        (serving.CLASS_NAMES, top_names))}
 
     def signature(input_tensor):
         return tf.saved_model.build_signature_def(
-            {INPUT_KEY: tf.saved_model.build_tensor_info(input_tensor)}, outputs,
+            {serving.INPUT_KEY: tf.saved_model.build_tensor_info(input_tensor)}, outputs,
             tf.saved_model.PREDICT_METHOD_NAME)
 
-    return {SERVING_SIGNATURE: signature(encoded_images),
-            PREPROCESSED_SIGNATURE: signature(images)}
+    return {serving.SERVING_SIGNATURE: signature(encoded_images),
+            serving.PREPROCESSED_SIGNATURE: signature(images)}
 
 
 def export_saved_model(options, saved_model_dir):

@@ -9,8 +9,7 @@ import os
 
 import tensorflow.compat.v1 as tf
 
-from datasets import dataset_utils
-from exporting import saved_model_export
+from common import files, serving
 
 
 def convert_saved_model(saved_model_dir, tflite_file, quantize=False):
@@ -25,10 +24,10 @@ def convert_saved_model(saved_model_dir, tflite_file, quantize=False):
     # The v1 converter loads the SavedModel into a graph and session of its own, so it
     # works with TF2 behaviour disabled (tf_compat.py).
     converter = tf.lite.TFLiteConverter.from_saved_model(
-        saved_model_dir, signature_key=saved_model_export.PREPROCESSED_SIGNATURE)
+        saved_model_dir, signature_key=serving.PREPROCESSED_SIGNATURE)
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     model = converter.convert()
     tf.io.gfile.makedirs(os.path.dirname(tflite_file) or os.curdir)
-    dataset_utils.write_file_atomically(tflite_file, model)
+    files.write_file_atomically(tflite_file, model)
     return len(model)

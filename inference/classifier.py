@@ -13,13 +13,10 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 import mixed_precision
+from common import checkpoints, serving
 from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
 from preprocessing import preprocessing_factory
-from training import checkpoints
-
-SERVING_SIGNATURE = 'serving_default'
-
 
 @dataclasses.dataclass(frozen=True)
 class ClassScore:
@@ -92,27 +89,6 @@ def _image_channels(options):
     return dataset_factory.image_channels(options.dataset_name, options.dataset_dir)
 
 
-def _check_checkpoint_fits(checkpoint, names_to_variables, options):
-    """Raises ValueError, naming the variables, when the checkpoint cannot fill the model."""
-    mismatches, missing = checkpoints.checkpoint_mismatches(checkpoint, names_to_variables)
-    if options.moving_average_decay:
-        checkpoints.check_moving_averages(checkpoint, missing, 'classify with')
-    if missing:
-        raise ValueError('Checkpoint %s lacks %d variable(s) of --model_name=%s: %s%s. Is it a '
-                         'checkpoint of another network? Check --model_name.'
-                         % (checkpoint, len(missing), options.model_name,
-                            ', '.join(missing[:5]), ' ...' if len(missing) > 5 else ''))
-    if mismatches:
-        raise ValueError(
-            'Checkpoint %s does not fit --model_name=%s for dataset %r:\n  %s\nThe last '
-            'dimension of the logits is the class count: check --dataset_name, --num_classes '
-            'and --labels_offset (1 for 1000-class ImageNet heads such as VGG and ResNet V1). '
-            'When the input channels of the first layer differ, the model was trained on a '
-            'grayscale dataset: pass its --dataset_name (and, for tfds:NAME, its --dataset_dir).'
-            % (checkpoint, options.model_name, options.dataset_name,
-               '\n  '.join('%s: checkpoint %s, model %s' % mismatch for mismatch in mismatches)))
-
-
 def _top_scores(probabilities, top_k, names):
     """The top_k classes of probabilities [num_classes], most probable first."""
     order = np.argsort(-probabilities, kind='stable')[:top_k]
@@ -143,7 +119,14 @@ def classify_with_checkpoint(options, encoded_images):
         probabilities = tf.nn.softmax(tf.reshape(logits, [-1, len(names)]))[0]
         names_to_variables = checkpoints.variables_by_checkpoint_name(
             options.moving_average_decay)
-        _check_checkpoint_fits(checkpoint, names_to_variables, options)
+        checkpoints.check_fits(
+            checkpoint, names_to_variables,
+            '--model_name=%s for dataset %r' % (options.model_name, options.dataset_name),
+            'Check --model_name. The last dimension of the logits is the class count: check '
+            '--dataset_name, --num_classes and --labels_offset (1 for 1000-class ImageNet heads '
+            'such as VGG and ResNet V1). When the input channels of the first layer differ, '
+            'the model was trained on a grayscale dataset: pass its --dataset_name (and, for '
+            'tfds:NAME, its --dataset_dir).', options.moving_average_decay, 'classify with')
         saver = tf.train.Saver(names_to_variables)
         with tf.Session(config=mixed_precision.session_config(options.mixed_precision)) as session:
             saver.restore(session, checkpoint)
@@ -166,25 +149,25 @@ def classify_with_saved_model(options, encoded_images):
     with tf.Graph().as_default(), tf.Session(config=config) as session:
         meta_graph = tf.saved_model.loader.load(session, [tf.saved_model.tag_constants.SERVING],
                                                 directory)
-        if SERVING_SIGNATURE not in meta_graph.signature_def:
+        if serving.SERVING_SIGNATURE not in meta_graph.signature_def:
             raise ValueError('SavedModel %s has no %r signature (it has: %s); export it again.'
-                             % (directory, SERVING_SIGNATURE,
+                             % (directory, serving.SERVING_SIGNATURE,
                                 ', '.join(sorted(meta_graph.signature_def)) or 'none'))
-        signature = meta_graph.signature_def[SERVING_SIGNATURE]
-        images_tensor = signature.inputs['images'].name
+        signature = meta_graph.signature_def[serving.SERVING_SIGNATURE]
+        images_tensor = signature.inputs[serving.INPUT_KEY].name
         outputs = {key: signature.outputs[key].name
-                   for key in ('probabilities', 'classes', 'class_names')}
+                   for key in serving.OUTPUT_KEYS}
         predictions = []
         for path, data in encoded_images:
             values = session.run(outputs, {images_tensor: [data]})
-            exported_k = values['classes'].shape[1]
+            exported_k = values[serving.CLASSES].shape[1]
             if options.top_k > exported_k:
                 raise ValueError('SavedModel %s gives the top %d classes only: set --top_k=%d '
                                  'or less.' % (directory, exported_k, exported_k))
-            top = [ClassScore(int(class_id), float(values['probabilities'][0][class_id]),
+            top = [ClassScore(int(class_id), float(values[serving.PROBABILITIES][0][class_id]),
                               name.decode('utf-8'))
-                   for class_id, name in zip(values['classes'][0][:options.top_k],
-                                             values['class_names'][0][:options.top_k],
+                   for class_id, name in zip(values[serving.CLASSES][0][:options.top_k],
+                                             values[serving.CLASS_NAMES][0][:options.top_k],
                                              strict=True)]
             predictions.append(Prediction(path, top))
         return predictions

@@ -2,7 +2,7 @@
 
 import tensorflow.compat.v1 as tf
 
-from training import checkpoints
+from common import checkpoints
 
 
 def _save_checkpoint(directory, names_to_shapes):

@@ -285,9 +285,9 @@ def test_checkpoint_that_does_not_fit_names_the_variables_and_flags(train_dir, t
     options = ExportOptions(model_name='lenet', dataset_name='digits', image_size=32,
                             checkpoint_path=train_dir, output_file=str(tmp_path / 'lenet.pb'))
     with pytest.raises(ValueError, match=r'does not fit the network to export: 1 variable\(s\) '
-                                         r'differ:\n'
+                                         r'differ. The first:\n'
                                          r'  LeNet/fc3/weights: checkpoint \[3136, 1024\], '
-                                         r'network \[4096, 1024\]\n.*--image_size'):
+                                         r'model \[4096, 1024\]\n.*--image_size'):
         exporter.export(options)
 
 

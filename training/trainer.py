@@ -10,10 +10,11 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 import mixed_precision
-from datasets import dataset_factory, dataset_utils, input_pipeline
+from common import checkpoints, files, progress
+from datasets import dataset_factory, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
-from training import checkpoints, cluster, loss_scaling, losses, optimization, progress
+from training import cluster, loss_scaling, losses, optimization
 
 
 class ProgressLogger(tf.train.SessionRunHook):
@@ -543,7 +544,7 @@ def _train_worker(options, config, cluster_config=None):
             if worker_done is not None:
                 _signal_done(options.master, config, worker_done)
     if is_chief:
-        dataset_utils.write_file_atomically(final_step_path, b'%d\n' % final_step)
+        files.write_file_atomically(final_step_path, b'%d\n' % final_step)
     logging.info('Finished training at step %d; checkpoints in %s', final_step, options.train_dir)
     return int(final_step)
 

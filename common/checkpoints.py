@@ -105,6 +105,41 @@ def check_moving_averages(checkpoint, missing, action):
             'weights as they are.' % (checkpoint, len(missing), missing[0], action))
 
 
+# How many differing variables a "does not fit" message lists.
+MAX_LISTED_PROBLEMS = 10
+
+
+def check_fits(checkpoint, names_to_variables, model, advice, moving_average_decay=None,
+               action='use'):
+    """Raises ValueError if `checkpoint` cannot fill every variable of `names_to_variables`.
+
+    The message lists the first differing variables by name (other shape, or missing), the
+    checkpoint's top-level scopes and `advice`, after saying that `checkpoint` does not fit
+    `model` (e.g. '--model_name=lenet with 10 classes').
+
+    Args:
+      names_to_variables: {name in the checkpoint: variable}.
+      moving_average_decay: set when the model restores moving averages; a checkpoint
+        trained without them then gets its own message, advising against `action`.
+    """
+    mismatches, missing = checkpoint_mismatches(checkpoint, names_to_variables)
+    if not mismatches and not missing:
+        return
+    if moving_average_decay:
+        check_moving_averages(checkpoint, missing, action)
+    problems = ['%s: %s' % pair for pair in sorted(
+        [(name, 'not in the checkpoint') for name in missing]
+        + [(name, 'checkpoint %s, model %s' % (checkpoint_shape, model_shape))
+           for name, checkpoint_shape, model_shape in mismatches])]
+    checkpoint_names = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    raise ValueError(
+        'Checkpoint %s does not fit %s: %d variable(s) differ. The first:\n  %s\nThe '
+        'checkpoint\'s variables are under: %s. %s%s'
+        % (checkpoint, model, len(problems), '\n  '.join(problems[:MAX_LISTED_PROBLEMS]),
+           ', '.join(sorted({name.split('/')[0] for name in checkpoint_names})), advice,
+           _class_count_hint(mismatches)))
+
+
 def _class_count_hint(mismatches):
     """Advice when the only difference is ImageNet's background class (1001 vs 1000)."""
     for _, checkpoint_shape, model_shape in mismatches:
