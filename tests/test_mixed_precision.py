@@ -16,7 +16,7 @@ from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from inference import classifier
 from inference.classify_options import ClassifyOptions
-from training import loss_scaling, trainer
+from training import loss_scaling, train_graph, trainer
 from training.train_options import TrainOptions
 
 ON = rewriter_config_pb2.RewriterConfig.ON
@@ -96,7 +96,7 @@ def _op_dtypes(model_name, precision):
     with tf.Graph().as_default():
         options = TrainOptions(model_name=model_name, batch_size=2, mixed_precision=precision,
                                optimizer='momentum')
-        train_op = trainer.build_train_graph(options, synthetic_num_classes=10).train_tensor
+        train_op = train_graph.build_train_graph(options, synthetic_num_classes=10).train_tensor
         with tf.Session(config=mixed_precision.session_config(precision)) as session:
             session.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             run_metadata = tf.RunMetadata()
@@ -164,12 +164,12 @@ def test_overflow_at_the_minimum_loss_scale_is_divergence(scale, fails):
     with tf.Graph().as_default():
         x, _, w, _, optimizer = _gradient_step(initial_scale=scale)
         loss = tf.reduce_sum(w)
-        guarded = trainer._guard_finite(loss, [(x, w)], optimizer)
+        guarded = train_graph._guard_finite(loss, [(x, w)], optimizer)
         with tf.Session() as session:
             session.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             if fails:
                 with pytest.raises(tf.errors.InvalidArgumentError,
-                                   match=trainer.NON_FINITE_MESSAGE):
+                                   match=train_graph.NON_FINITE_MESSAGE):
                     session.run(guarded[0][0], {x: [np.inf, 1.0]})
             else:
                 assert session.run(guarded[0][0], {x: [np.inf, 1.0]})[1] == 1.0

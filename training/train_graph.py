@@ -1,0 +1,232 @@
+"""The training graph: dataset -> preprocessing -> network -> losses -> clones -> train op."""
+
+import dataclasses
+import functools
+
+import tensorflow.compat.v1 as tf
+
+import mixed_precision
+from common import checkpoints
+from datasets import dataset_factory, input_pipeline
+from deployment import model_deploy
+from nets import nets_factory
+from training import loss_scaling, losses, optimization
+
+
+# The message of the in-graph check that stops a step whose loss or gradients are not finite.
+NON_FINITE_MESSAGE = 'Non-finite loss or gradient'
+
+
+def _add_end_point_summaries(end_points):
+    for name, tensor in end_points.items():
+        tf.summary.histogram('activations/' + name, tensor)
+        tf.summary.scalar('sparsity/' + name, tf.nn.zero_fraction(tensor))
+
+
+def variables_to_train(trainable_scopes):
+    """The trainable variables under `trainable_scopes` (a flag value); all when it is empty.
+
+    Raises:
+      ValueError: a scope matches no trainable variable; the message lists the model's scopes.
+    """
+    trainable = tf.trainable_variables()
+    scopes = checkpoints.parse_scopes(trainable_scopes)
+    if not scopes:
+        return trainable
+    unmatched = [scope for scope in scopes
+                 if not any(checkpoints.in_scopes(v.op.name, [scope]) for v in trainable)]
+    if unmatched:
+        known = sorted({checkpoints.layer_scope(v.op.name) for v in trainable})
+        raise ValueError('--trainable_scopes: %s match(es) no trainable variable. The model\'s '
+                         'scopes are: %s.' % (', '.join(unmatched), ', '.join(known)))
+    return [v for v in trainable if checkpoints.in_scopes(v.op.name, scopes)]
+
+
+def _update_ops(clone_scope, trainable_scopes):
+    """The first clone's update ops (batch-norm statistics), only of trainable scopes if set.
+
+    Layers outside --trainable_scopes are frozen entirely, their statistics included.
+    """
+    update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS, clone_scope)
+    scopes = checkpoints.parse_scopes(trainable_scopes)
+    if not scopes:
+        return update_ops
+    return [op for op in update_ops
+            if checkpoints.in_scopes(getattr(op, 'op', op).name[len(clone_scope):], scopes)]
+
+
+def _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer=None):
+    """Gradients that exist only if the loss and every gradient are finite.
+
+    A NaN or infinite value fails the step before any variable changes, so neither the
+    weights in memory nor the next checkpoint are corrupted. Under loss scaling
+    (`loss_scale_optimizer`), gradients that overflow only skip the step, until the scale
+    is at its minimum: then they are divergence too.
+    """
+    gradients = loss_scaling.gradient_values(grads_and_vars)
+    if loss_scale_optimizer is None:
+        healthy = loss_scaling.all_finite([total_loss] + gradients)
+    else:
+        healthy = tf.logical_and(
+            loss_scaling.all_finite([total_loss]),
+            tf.logical_or(loss_scaling.all_finite(gradients), loss_scale_optimizer.can_lower()))
+    check = tf.debugging.Assert(healthy, [NON_FINITE_MESSAGE, 'loss', total_loss],
+                                name='finite_check')
+    with tf.control_dependencies([check]):
+        return loss_scaling.map_gradients(tf.identity, grads_and_vars)
+
+
+@dataclasses.dataclass
+class TrainGraph:
+    """The tensors and ops of a built training graph.
+
+    train_tensor: runs one step (update, batch-norm statistics, moving averages); its value
+      is the total loss.
+    copy_to_averages: sets every moving average to its variable (after a fine-tuning restore),
+      or None without --moving_average_decay.
+    sync_optimizer: the tf.train.SyncReplicasOptimizer under --sync_replicas, else None.
+    skipped_records: int64 [], the unreadable input records skipped so far.
+    loss_scale_optimizer: the `loss_scaling.LossScaleOptimizer` of float16, else None.
+    """
+
+    train_tensor: tf.Tensor
+    total_loss: tf.Tensor
+    learning_rate: tf.Tensor
+    dataset_split: object
+    copy_to_averages: tf.Operation | None
+    sync_optimizer: tf.train.SyncReplicasOptimizer | None
+    skipped_records: tf.Tensor
+    loss_scale_optimizer: loss_scaling.LossScaleOptimizer | None = None
+
+
+def build_train_graph(options, synthetic_num_classes=None):
+    """Builds the training graph of `options` (a `TrainOptions`) in the default graph.
+
+    With `synthetic_num_classes`, each clone trains on random images and labels of that many
+    classes made in the graph, to time the train step without the input pipeline (then
+    `dataset_split` is None); otherwise batches come from the options' dataset.
+    """
+    deploy_config = model_deploy.DeploymentConfig(
+        num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu,
+        replica_id=options.task, num_replicas=options.worker_replicas,
+        num_ps_tasks=options.num_ps_tasks)
+    with tf.device(deploy_config.variables_device()):
+        global_step = tf.train.get_or_create_global_step()
+
+    if synthetic_num_classes:
+        dataset_split, num_classes = None, synthetic_num_classes
+        num_samples_per_epoch = SYNTHETIC_EPOCH_SIZE
+    else:
+        dataset_split = dataset_factory.get_dataset(
+            options.dataset_name, options.dataset_split_name, options.dataset_dir)
+        num_classes = dataset_split.num_classes - options.labels_offset
+        num_samples_per_epoch = dataset_split.num_samples
+    network_fn = nets_factory.get_network_fn(
+        options.model_name, num_classes=num_classes, weight_decay=options.weight_decay,
+        is_training=True)
+    image_size = options.train_image_size or network_fn.default_image_size
+    if synthetic_num_classes:
+        next_batch = functools.partial(_random_batch, options.batch_size, image_size,
+                                       num_classes)
+    else:
+        next_batch = _dataset_batches(options, dataset_split, image_size, deploy_config)
+
+    def clone_fn():
+        batch = next_batch()
+        logits, end_points = network_fn(batch['images'])
+        losses.add_classification_losses(
+            logits, end_points, batch['labels'], num_classes,
+            label_smoothing=options.label_smoothing, aux_loss_weight=options.aux_loss_weight)
+        return batch['images'], end_points, batch['skipped']
+
+    clones = model_deploy.create_clones(deploy_config, clone_fn)
+    first_clone_images, first_clone_end_points, skipped_records = clones[0].outputs
+    tf.summary.image('images', first_clone_images, max_outputs=3)
+    tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
+    _add_end_point_summaries(first_clone_end_points)
+    train_graph = _optimize_clones(options, deploy_config, clones, global_step,
+                                   num_samples_per_epoch)
+    return dataclasses.replace(train_graph, dataset_split=dataset_split,
+                               skipped_records=skipped_records)
+
+
+# The epoch length that synthetic batches assume, for the learning-rate schedule: ImageNet's.
+SYNTHETIC_EPOCH_SIZE = 1281167
+
+
+def _random_batch(batch_size, image_size, num_classes):
+    """A batch like the input pipeline's, of uniform random images in [-1, 1] and labels."""
+    return {'images': tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0),
+            'labels': tf.random.uniform([batch_size], 0, num_classes, tf.int64),
+            'skipped': tf.constant(0, tf.int64)}
+
+
+def _dataset_batches(options, dataset_split, image_size, deploy_config):
+    """The function returning the input pipeline's next batch of `dataset_split`."""
+    # With parameter servers, each worker reads its own share of the data.
+    across_workers = options.num_ps_tasks > 0
+    with tf.device(deploy_config.inputs_device()):
+        batches = input_pipeline.batched_images(
+            dataset_split, options.preprocessing_name or options.model_name, is_training=True,
+            image_size=image_size, batch_size=options.batch_size,
+            num_workers=options.worker_replicas if across_workers else 1,
+            worker_index=options.task if across_workers else 0,
+            **options.pipeline_arguments())
+        iterator = tf.data.make_one_shot_iterator(batches)
+    return iterator.get_next
+
+
+def _optimize_clones(options, deploy_config, clones, global_step, num_samples_per_epoch):
+    """The losses, gradients, update, batch-norm statistics and moving averages of a step.
+
+    Returns a `TrainGraph` without its dataset_split and skipped_records.
+    """
+    # Batch-norm statistics are updated from the first clone only, as in TF-Slim.
+    update_ops = _update_ops(clones[0].scope, options.trainable_scopes)
+
+    moving_averages, averaged_variables = None, tf.model_variables()
+    if options.moving_average_decay:
+        with tf.device(deploy_config.variables_device()):
+            moving_averages = tf.train.ExponentialMovingAverage(
+                options.moving_average_decay, global_step)
+
+    with tf.device(deploy_config.optimizer_device()):
+        learning_rate = optimization.learning_rate_schedule(
+            options, num_samples_per_epoch, global_step)
+        optimizer = optimization.make_optimizer(options, learning_rate)
+        sync_optimizer = loss_scale_optimizer = None
+        if options.sync_replicas:
+            # The chief's queue runner applies the averaged gradients and the moving averages.
+            optimizer = sync_optimizer = tf.train.SyncReplicasOptimizer(
+                optimizer, replicas_to_aggregate=options.replicas_to_aggregate,
+                total_num_replicas=options.worker_replicas, variable_averages=moving_averages,
+                variables_to_average=averaged_variables if moving_averages else None)
+        if options.mixed_precision == mixed_precision.FLOAT16:
+            optimizer = loss_scale_optimizer = loss_scaling.LossScaleOptimizer(
+                optimizer, options.initial_loss_scale)
+            tf.summary.scalar('loss_scale', loss_scale_optimizer.loss_scale)
+
+    total_loss, grads_and_vars = model_deploy.optimize_clones(
+        clones, optimizer, var_list=variables_to_train(options.trainable_scopes))
+    for loss in tf.get_collection(tf.GraphKeys.LOSSES):
+        tf.summary.scalar('losses/%s' % loss.op.name, loss)
+    tf.summary.scalar('total_loss', total_loss)
+    tf.summary.scalar('learning_rate', learning_rate)
+    for variable in tf.model_variables():
+        tf.summary.histogram(variable.op.name, variable)
+
+    apply_gradients = optimizer.apply_gradients(
+        _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer), global_step=global_step)
+    step_ops = update_ops + [apply_gradients]
+    copy_to_averages = None
+    if moving_averages:
+        if not sync_optimizer:
+            # Averages follow the weights after this step's update.
+            with tf.control_dependencies(step_ops):
+                step_ops = [moving_averages.apply(averaged_variables)]
+        copy_to_averages = tf.group(*[tf.assign(moving_averages.average(v), v)
+                                      for v in averaged_variables], name='copy_to_averages')
+    with tf.control_dependencies(step_ops):
+        train_tensor = tf.identity(total_loss, name='train_op')
+    return TrainGraph(train_tensor, total_loss, learning_rate, None, copy_to_averages,
+                      sync_optimizer, None, loss_scale_optimizer)
