@@ -17,7 +17,7 @@ import tensorflow.compat.v1 as tf
 
 import mixed_precision
 from nets import nets_factory
-from training import train_options, trainer
+from training import train_graph, train_options
 
 MODES = ('forward', 'forward_backward', 'train_step')
 
@@ -96,7 +96,7 @@ def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, prec
             options = train_options.TrainOptions(
                 model_name=model_name, batch_size=batch_size, train_image_size=image_size,
                 mixed_precision=precision)
-            return trainer.build_train_graph(options, synthetic_num_classes=num_classes) \
+            return train_graph.build_train_graph(options, synthetic_num_classes=num_classes) \
                 .train_tensor
         network_fn = nets_factory.get_network_fn(
             model_name, num_classes, is_training=(mode == 'forward_backward'))
