@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from benchmarks import network_timing
-from datasets import dataset_utils, input_pipeline
+from datasets import dataset_splits, dataset_utils, input_pipeline
 from nets import nets_factory
 
 
@@ -108,5 +108,5 @@ def write_imagenet_like(dataset_dir, num_images=200, num_shards=4, split_name='t
                         data, b'jpeg', size[height], size[width], rng.randint(1, 1001),
                         bboxes=[(0.1, 0.15, 0.85, 0.9)])
                     writer.write(example.SerializeToString())
-    dataset_utils.write_dataset_metadata(dataset_dir, {split_name: num_images}, 1001)
+    dataset_splits.write_dataset_metadata(dataset_dir, {split_name: num_images}, 1001)
     return total_bytes

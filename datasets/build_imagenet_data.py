@@ -46,6 +46,7 @@ from absl import app, flags  # noqa: E402
 from datasets import (  # noqa: E402
     class_names,
     conversion,
+    dataset_splits,
     dataset_utils,
     dataset_writing,
     imagenet,
@@ -393,10 +394,10 @@ def build(output_directory, train_directory=None, validation_directory=None, lab
         _print_repairs(list(repairs))
     sizes = {split: len(split_images) for split, split_images in items.items()}
     # Keep the size of a split an earlier run converted from other raw directories.
-    metadata = dataset_utils.read_dataset_metadata(output_directory)
+    metadata = dataset_splits.read_dataset_metadata(output_directory)
     all_sizes = dict(metadata['splits_to_sizes']) if metadata else {}
     all_sizes.update(sizes)
-    dataset_utils.write_dataset_metadata(output_directory, all_sizes, imagenet.NUM_CLASSES)
+    dataset_splits.write_dataset_metadata(output_directory, all_sizes, imagenet.NUM_CLASSES)
     return sizes
 
 

@@ -1,6 +1,6 @@
 """CIFAR-10 in TF-Slim's layout: `cifar10_{train,test}.tfrecord`, 32x32 RGB PNGs."""
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = 'cifar10_%s.tfrecord'
 
@@ -15,6 +15,6 @@ ITEMS_TO_DESCRIPTIONS = {
 
 
 def get_split(split_name, dataset_dir, file_pattern=None):
-    return dataset_utils.get_split(
+    return dataset_splits.get_split(
         'cifar10', split_name, dataset_dir, file_pattern or FILE_PATTERN, SPLITS_TO_SIZES,
         NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)

@@ -8,7 +8,7 @@ import sys
 
 from PIL import Image
 
-from datasets import dataset_utils, dataset_writing, image_coding
+from datasets import dataset_splits, dataset_utils, dataset_writing, image_coding
 
 
 def shard_paths(dataset_dir, shard_name, split, num_shards):
@@ -25,7 +25,7 @@ def is_converted(dataset_dir, split_paths):
     """
     outputs = [*itertools.chain(*split_paths.values()),
                os.path.join(dataset_dir, dataset_utils.LABELS_FILENAME),
-               os.path.join(dataset_dir, dataset_utils.METADATA_FILENAME)]
+               os.path.join(dataset_dir, dataset_splits.METADATA_FILENAME)]
     if all(os.path.exists(path) for path in outputs):
         print('%s already holds the converted dataset; nothing to do (delete its files to '
               'convert again).' % dataset_dir)
@@ -58,7 +58,7 @@ def write_dataset(dataset_dir, file_pattern, split_shards, make_example, labels_
         print('%s: %d examples in %d file(s) (%d written now).'
               % (split, splits_to_sizes[split], len(shards), written))
     dataset_utils.write_label_file(labels_to_names, dataset_dir)
-    dataset_utils.write_dataset_metadata(dataset_dir, splits_to_sizes, len(labels_to_names))
+    dataset_splits.write_dataset_metadata(dataset_dir, splits_to_sizes, len(labels_to_names))
     print('Finished: the dataset is in %s.' % dataset_dir)
 
 

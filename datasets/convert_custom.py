@@ -24,7 +24,7 @@ import random
 import tensorflow.compat.v1 as tf
 
 from common import files
-from datasets import conversion, custom, dataset_utils
+from datasets import conversion, custom, dataset_splits, dataset_utils
 
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png', '.webp')
 
@@ -151,12 +151,12 @@ def _prepare_dataset_dir(dataset_dir, record):
         or another converter's dataset.
     """
     previous = _read_conversion_record(dataset_dir)
-    finished = dataset_utils.read_dataset_metadata(dataset_dir) is not None
+    finished = dataset_splits.read_dataset_metadata(dataset_dir) is not None
     if previous is None and finished:
         raise ValueError(
             '--dataset_dir=%s already holds another dataset (%s without %s). Choose a new '
             '--dataset_dir for the custom dataset.'
-            % (dataset_dir, dataset_utils.METADATA_FILENAME, CONVERSION_FILENAME))
+            % (dataset_dir, dataset_splits.METADATA_FILENAME, CONVERSION_FILENAME))
     if previous is not None and previous['fingerprint'] != record['fingerprint']:
         if finished:
             raise ValueError(
@@ -167,7 +167,7 @@ def _prepare_dataset_dir(dataset_dir, record):
                 % (dataset_dir, previous['num_images'], previous['image_dir'],
                    previous['validation_fraction'], record['num_images'], record['image_dir'],
                    record['validation_fraction'], dataset_utils.LABELS_FILENAME,
-                   dataset_utils.METADATA_FILENAME))
+                   dataset_splits.METADATA_FILENAME))
         print('%s holds an unfinished conversion of other images or another '
               '--validation_fraction; starting over.' % dataset_dir)
         _remove_partial_shards(dataset_dir)

@@ -6,7 +6,7 @@ folder, so they are read from the `dataset_metadata.json` the converter writes l
 the class names from its `labels.txt`.
 """
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = 'custom_%s-*.tfrecord'
 
@@ -34,12 +34,12 @@ def get_split(split_name, dataset_dir, file_pattern=None):
     if not dataset_dir:
         raise ValueError('No dataset directory given for dataset \'custom\': set --dataset_dir '
                          'to the directory the custom converter wrote.')
-    metadata = dataset_utils.read_dataset_metadata(dataset_dir)
+    metadata = dataset_splits.read_dataset_metadata(dataset_dir)
     if metadata is None:
         raise FileNotFoundError(
             'No converted custom dataset in %s: it has no %s, which the converter writes when '
             'it finishes. Create the dataset with `%s`, or pass the right --dataset_dir.'
-            % (dataset_dir, dataset_utils.METADATA_FILENAME, _convert_command(dataset_dir)))
-    return dataset_utils.get_split(
+            % (dataset_dir, dataset_splits.METADATA_FILENAME, _convert_command(dataset_dir)))
+    return dataset_splits.get_split(
         'custom', split_name, dataset_dir, file_pattern or FILE_PATTERN,
         metadata['splits_to_sizes'], metadata['num_classes'], ITEMS_TO_DESCRIPTIONS)

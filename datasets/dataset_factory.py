@@ -21,7 +21,7 @@ datasets_map = {
 
 
 def get_dataset(name, split_name, dataset_dir, file_pattern=None):
-    """Returns the descriptor of one split of a dataset: a `dataset_utils.DatasetSplit`, or
+    """Returns the descriptor of one split of a dataset: a `dataset_splits.DatasetSplit`, or
     for `tfds:NAME` a `tfds_bridge.TfdsSplit` (which ignores file_pattern).
 
     Raises:

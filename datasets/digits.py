@@ -5,7 +5,7 @@ The split is fixed: within each class, in scikit-learn's order, every fifth imag
 (1,433 images). `datasets/convert_digits.py` writes the files.
 """
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = 'digits_%s.tfrecord'
 
@@ -25,6 +25,6 @@ ITEMS_TO_DESCRIPTIONS = {
 
 
 def get_split(split_name, dataset_dir, file_pattern=None):
-    return dataset_utils.get_split(
+    return dataset_splits.get_split(
         'digits', split_name, dataset_dir, file_pattern or FILE_PATTERN, SPLITS_TO_SIZES,
         NUM_CLASSES, ITEMS_TO_DESCRIPTIONS, image_channels=IMAGE_CHANNELS)

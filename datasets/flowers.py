@@ -1,6 +1,6 @@
 """TF-Slim's flowers: 5 classes, `flowers_{train,validation}_*.tfrecord` (5 shards each)."""
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = 'flowers_%s_*.tfrecord'
 
@@ -15,6 +15,6 @@ ITEMS_TO_DESCRIPTIONS = {
 
 
 def get_split(split_name, dataset_dir, file_pattern=None):
-    return dataset_utils.get_split(
+    return dataset_splits.get_split(
         'flowers', split_name, dataset_dir, file_pattern or FILE_PATTERN, SPLITS_TO_SIZES,
         NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)

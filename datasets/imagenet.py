@@ -4,7 +4,7 @@ Labels are 1..1000 in sorted-synset order; 0 is the background class, so heads h
 1001 outputs (use --labels_offset=1 for 1000-output networks such as VGG and ResNet V1).
 """
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = '%s-*'
 
@@ -21,6 +21,6 @@ ITEMS_TO_DESCRIPTIONS = {
 
 
 def get_split(split_name, dataset_dir, file_pattern=None):
-    return dataset_utils.get_split(
+    return dataset_splits.get_split(
         'imagenet', split_name, dataset_dir, file_pattern or FILE_PATTERN, SPLITS_TO_SIZES,
         NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)

@@ -8,6 +8,8 @@ and counted instead of stopping the run. Every batch carries the number of recor
 so far, which training logs and summarises and evaluation reports.
 """
 
+import dataclasses
+
 import tensorflow.compat.v1 as tf
 
 from preprocessing import preprocessing_factory
@@ -27,6 +29,20 @@ def decode_image(encoded, image_channels):
     image = tf.io.decode_image(encoded, channels=image_channels, expand_animations=False)
     image.set_shape([None, None, image_channels])
     return image
+
+
+def eval_image_fn(image_channels, preprocessing_name, image_size, use_grayscale=False):
+    """fn(encoded string []) -> float32 [image_size, image_size, channels]: an encoded image
+    decoded as the dataset's records are and given `preprocessing_name`'s eval
+    preprocessing, as export and classify feed images to a network."""
+    preprocess = preprocessing_factory.get_preprocessing(
+        preprocessing_name, is_training=False, use_grayscale=use_grayscale)
+
+    def eval_image(encoded):
+        image = decode_image(encoded, image_channels)
+        return preprocess(image, image_size, image_size, add_image_summaries=False)
+
+    return eval_image
 
 
 def _decoder(dataset_split):
@@ -145,20 +161,45 @@ def batched_images(dataset_split, preprocessing_name, is_training, image_size, b
         # The records repeat: a buffer larger than the split would only delay the first batch.
         records = records.shuffle(min(shuffle_buffer_size, dataset_split.num_samples), seed=seed)
 
+    threads = _Threads(decode_threads, preprocess_threads, in_order)
     if not skip_corrupt:
-        decode = _decoder(dataset_split)
-        batches = records.map(lambda record: preprocess_example(decode(record)),
-                              num_parallel_calls=preprocess_threads, deterministic=in_order)
-        batches = batches.batch(batch_size, drop_remainder=is_training)
-        batches = batches.map(lambda images, labels: {
-            'images': images, 'labels': labels, 'skipped': tf.constant(0, tf.int64)})
-        return batches.prefetch(AUTOTUNE)
+        batches = _batches_failing_on_corrupt(records, dataset_split, preprocess_example,
+                                              is_training, batch_size, threads)
+    else:
+        batches = _batches_skipping_corrupt(records, dataset_split, preprocess_example,
+                                            is_training, batch_size, image_size, threads)
+    return batches.prefetch(AUTOTUNE)
 
+
+@dataclasses.dataclass(frozen=True)
+class _Threads:
+    """Parallel calls of the decoding and the preprocessing maps, and whether they keep
+    the record order."""
+
+    decode: int
+    preprocess: int
+    in_order: bool
+
+
+def _batches_failing_on_corrupt(records, dataset_split, preprocess_example, is_training,
+                                batch_size, threads):
+    """Batches of `records` whose first unreadable record fails the run."""
+    decode = _decoder(dataset_split)
+    batches = records.map(lambda record: preprocess_example(decode(record)),
+                          num_parallel_calls=threads.preprocess, deterministic=threads.in_order)
+    batches = batches.batch(batch_size, drop_remainder=is_training)
+    return batches.map(lambda images, labels: {
+        'images': images, 'labels': labels, 'skipped': tf.constant(0, tf.int64)})
+
+
+def _batches_skipping_corrupt(records, dataset_split, preprocess_example, is_training,
+                              batch_size, image_size, threads):
+    """Batches of `records` without their unreadable records, counting them."""
     # Evaluation preprocesses the stand-ins of failed records too: a full-size black image
     # suits every preprocessing.
     stand_in_image = tf.zeros([image_size, image_size, dataset_split.image_channels], tf.uint8)
     flagged = records.map(_decoder_flagging_failures(dataset_split, stand_in_image),
-                          num_parallel_calls=decode_threads, deterministic=in_order)
+                          num_parallel_calls=threads.decode, deterministic=threads.in_order)
     counted = flagged.scan(
         (tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
         _failure_counter(dataset_split, MAX_FAILURES_IN_A_ROW if is_training else None))
@@ -166,15 +207,13 @@ def batched_images(dataset_split, preprocessing_name, is_training, image_size, b
         counted = counted.filter(lambda example, valid, skipped: valid)
     examples = counted.map(
         lambda example, valid, skipped: (*preprocess_example(example), valid, skipped),
-        num_parallel_calls=preprocess_threads, deterministic=in_order)
+        num_parallel_calls=threads.preprocess, deterministic=threads.in_order)
     batches = examples.batch(batch_size, drop_remainder=is_training)
     if is_training:
-        batches = batches.map(lambda images, labels, valid, skipped: {
+        return batches.map(lambda images, labels, valid, skipped: {
             'images': images, 'labels': labels, 'skipped': tf.reduce_max(skipped)})
-    else:
-        # Evaluation batches failed records too and drops them afterwards: a batch after the
-        # last readable record is then still there to carry the final count.
-        batches = batches.map(lambda images, labels, valid, skipped: {
-            'images': tf.boolean_mask(images, valid), 'labels': tf.boolean_mask(labels, valid),
-            'skipped': tf.reduce_max(skipped)})
-    return batches.prefetch(AUTOTUNE)
+    # Evaluation batches failed records too and drops them afterwards: a batch after the
+    # last readable record is then still there to carry the final count.
+    return batches.map(lambda images, labels, valid, skipped: {
+        'images': tf.boolean_mask(images, valid), 'labels': tf.boolean_mask(labels, valid),
+        'skipped': tf.reduce_max(skipped)})

@@ -1,6 +1,6 @@
 """MNIST in TF-Slim's layout: `mnist_{train,test}.tfrecord`, 28x28 grayscale PNGs."""
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = 'mnist_%s.tfrecord'
 
@@ -18,6 +18,6 @@ ITEMS_TO_DESCRIPTIONS = {
 
 
 def get_split(split_name, dataset_dir, file_pattern=None):
-    return dataset_utils.get_split(
+    return dataset_splits.get_split(
         'mnist', split_name, dataset_dir, file_pattern or FILE_PATTERN, SPLITS_TO_SIZES,
         NUM_CLASSES, ITEMS_TO_DESCRIPTIONS, image_channels=IMAGE_CHANNELS)

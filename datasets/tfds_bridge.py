@@ -178,7 +178,7 @@ def get_split(dataset_name, split_name, data_dir=None):
 @dataclasses.dataclass(frozen=True)
 class TfdsSplit:
     """One split of a prepared TFDS dataset, with the attributes and methods of
-    `dataset_utils.DatasetSplit` that train, eval and export use; `builder` reads it."""
+    `dataset_splits.DatasetSplit` that train, eval and export use; `builder` reads it."""
 
     name: str
     split_name: str

@@ -5,7 +5,7 @@ Files as TF-Slim names them: `train.record-00000-of-00100` .. and `val.record-00
 that made label 1.
 """
 
-from datasets import dataset_utils
+from datasets import dataset_splits
 
 FILE_PATTERN = '%s.record-*'
 
@@ -21,6 +21,6 @@ ITEMS_TO_DESCRIPTIONS = {
 
 
 def get_split(split_name, dataset_dir, file_pattern=None):
-    return dataset_utils.get_split(
+    return dataset_splits.get_split(
         'visualwakewords', split_name, dataset_dir, file_pattern or FILE_PATTERN,
         SPLITS_TO_SIZES, NUM_CLASSES, ITEMS_TO_DESCRIPTIONS)

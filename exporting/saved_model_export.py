@@ -10,22 +10,15 @@ import tensorflow.compat.v1 as tf
 from common import serving
 from datasets import class_names, input_pipeline
 from exporting import graph_export
-from preprocessing import preprocessing_factory
 
 
 
 def _decode_and_preprocess(encoded_images, spec, preprocessing_name, use_grayscale):
     """float32 [batch, image_size, image_size, input_channels] from string [batch]."""
-    preprocess = preprocessing_factory.get_preprocessing(
-        preprocessing_name, is_training=False, use_grayscale=use_grayscale)
-
-    def decode_and_preprocess_one(encoded):
-        # Decoded as the dataset's images are in training and evaluation.
-        image = input_pipeline.decode_image(encoded, spec.image_channels)
-        return preprocess(image, spec.image_size, spec.image_size, add_image_summaries=False)
-
+    eval_image = input_pipeline.eval_image_fn(spec.image_channels, preprocessing_name,
+                                              spec.image_size, use_grayscale)
     # Images differ in size until preprocessed, so they are decoded one at a time.
-    return tf.map_fn(decode_and_preprocess_one, encoded_images, fn_output_signature=tf.float32)
+    return tf.map_fn(eval_image, encoded_images, fn_output_signature=tf.float32)
 
 
 def build_classifier(options, spec, names):

@@ -16,7 +16,6 @@ import mixed_precision
 from common import checkpoints, serving
 from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
-from preprocessing import preprocessing_factory
 
 @dataclasses.dataclass(frozen=True)
 class ClassScore:
@@ -109,12 +108,10 @@ def classify_with_checkpoint(options, encoded_images):
     with tf.Graph().as_default():
         network_fn = nets_factory.get_network_fn(options.model_name, num_classes=len(names),
                                                  is_training=False)
-        preprocess = preprocessing_factory.get_preprocessing(
-            options.preprocessing_name or options.model_name, is_training=False)
         image_size = options.image_size or network_fn.default_image_size
         encoded = tf.placeholder(tf.string, [], name='encoded_image')
-        image = input_pipeline.decode_image(encoded, image_channels)
-        image = preprocess(image, image_size, image_size, add_image_summaries=False)
+        image = input_pipeline.eval_image_fn(
+            image_channels, options.preprocessing_name or options.model_name, image_size)(encoded)
         logits, _ = network_fn(tf.expand_dims(image, 0))
         probabilities = tf.nn.softmax(tf.reshape(logits, [-1, len(names)]))[0]
         names_to_variables = checkpoints.variables_by_checkpoint_name(

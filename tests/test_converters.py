@@ -24,7 +24,7 @@ from datasets import (
     convert_flowers,
     convert_mnist,
     convert_visualwakewords,
-    dataset_utils,
+    dataset_splits,
     download,
 )
 
@@ -145,7 +145,7 @@ def test_flowers_are_shuffled_with_seed_0_into_350_validation_photos_and_5_shard
     assert [len(_examples(flowers.dataset_dir, [name])) for name in train] == [2, 2, 2, 2, 2]
     assert _read_labels_file(flowers.dataset_dir) == (
         '0:daisy\n1:dandelion\n2:roses\n3:sunflowers\n4:tulips\n')
-    assert dataset_utils.read_dataset_metadata(flowers.dataset_dir) == {
+    assert dataset_splits.read_dataset_metadata(flowers.dataset_dir) == {
         'splits_to_sizes': {'train': 10, 'validation': 350}, 'num_classes': 5}
     assert 'validation: 350 examples in 5 file(s) (350 written now).' in flowers.stdout
 
@@ -201,7 +201,7 @@ def test_cifar10_batches_become_lossless_32x32_pngs_in_batch_order(cifar10):
             np.testing.assert_array_equal(_decode(_value(example, 'image/encoded')), image)
     assert _read_labels_file(cifar10.dataset_dir) == ''.join(
         '%d:%s\n' % item for item in enumerate(CIFAR_CLASS_NAMES))
-    assert dataset_utils.read_dataset_metadata(cifar10.dataset_dir) == {
+    assert dataset_splits.read_dataset_metadata(cifar10.dataset_dir) == {
         'splits_to_sizes': {'train': 10, 'test': 3}, 'num_classes': 10}
 
 
@@ -250,7 +250,7 @@ def _check_mnist(dataset_dir, splits, also_listed=()):
             np.testing.assert_array_equal(_decode(_value(example, 'image/encoded')), image)
     assert _read_labels_file(dataset_dir) == (
         '0:zero\n1:one\n2:two\n3:three\n4:four\n5:five\n6:six\n7:seven\n8:eight\n9:nine\n')
-    assert dataset_utils.read_dataset_metadata(dataset_dir) == {
+    assert dataset_splits.read_dataset_metadata(dataset_dir) == {
         'splits_to_sizes': {'train': 12, 'test': 5}, 'num_classes': 10}
 
 
@@ -363,7 +363,7 @@ def test_visualwakewords_labels_images_showing_a_large_enough_person(visualwakew
     val_examples = _examples(visualwakewords.dataset_dir, val)
     assert [_value(e, 'image/class/label') for e in val_examples] == [0, 1, 0]
     assert _read_labels_file(visualwakewords.dataset_dir) == '0:background\n1:person\n'
-    assert dataset_utils.read_dataset_metadata(visualwakewords.dataset_dir) == {
+    assert dataset_splits.read_dataset_metadata(visualwakewords.dataset_dir) == {
         'splits_to_sizes': {'train': 5, 'val': 3}, 'num_classes': 2}
     assert 'train: 3 of 5 images show a person.' in visualwakewords.stdout
 

@@ -13,7 +13,7 @@ import tensorflow.compat.v1 as tf
 from PIL import Image
 
 from conftest import run_script, train_and_evaluate_through_the_scripts
-from datasets import convert_custom, custom, dataset_factory, dataset_utils
+from datasets import convert_custom, custom, dataset_factory, dataset_splits, dataset_utils
 from inference import classifier
 from inference.classify_options import ClassifyOptions
 
@@ -145,7 +145,7 @@ def test_converter_script_writes_stratified_rgb_jpeg_splits(image_folder, conver
         'custom_conversion.json', 'custom_train-00000-of-00001.tfrecord',
         'custom_validation-00000-of-00001.tfrecord', 'dataset_metadata.json', 'labels.txt']
     assert dataset_utils.read_label_file(dataset_dir) == {0: 'cat', 1: 'dog', 2: 'zebra'}
-    assert dataset_utils.read_dataset_metadata(dataset_dir) == {
+    assert dataset_splits.read_dataset_metadata(dataset_dir) == {
         'splits_to_sizes': {'train': 27, 'validation': 10}, 'num_classes': 3}
     with open(os.path.join(dataset_dir, 'custom_conversion.json')) as f:
         record = json.load(f)
@@ -220,7 +220,7 @@ def test_killed_conversion_is_finished_by_a_rerun(image_folder, tmp_path, monkey
     assert resumed[lost][1] == finished[lost][1]
     kept = [name for name in finished if name.startswith('custom_') and name != lost]
     assert {name: resumed[name] for name in kept} == {name: finished[name] for name in kept}
-    assert dataset_utils.read_dataset_metadata(dataset_dir)['splits_to_sizes'] == {
+    assert dataset_splits.read_dataset_metadata(dataset_dir)['splits_to_sizes'] == {
         'train': 27, 'validation': 10}
 
 
@@ -241,7 +241,7 @@ def test_unfinished_conversion_of_other_images_starts_over(image_folder, tmp_pat
     assert _count_per_label(splits['validation']) == VALIDATION_PER_LABEL
     keys = [record[:3] for records in splits.values() for record in records]
     assert sorted(keys) == sorted({**image_folder[1], **added})
-    assert dataset_utils.read_dataset_metadata(dataset_dir)['splits_to_sizes'] == {
+    assert dataset_splits.read_dataset_metadata(dataset_dir)['splits_to_sizes'] == {
         'train': 28, 'validation': 10}
 
 
@@ -255,7 +255,7 @@ def test_finished_dataset_is_never_overwritten_by_another_conversion(
         convert_custom.run(image_folder[0], dataset_dir, 0.5)
     other_dataset = str(tmp_path / 'digits')
     os.makedirs(other_dataset)
-    dataset_utils.write_dataset_metadata(other_dataset, {'train': 5}, 10)
+    dataset_splits.write_dataset_metadata(other_dataset, {'train': 5}, 10)
     with pytest.raises(ValueError, match=re.escape(
             '--dataset_dir=%s already holds another dataset (dataset_metadata.json without '
             'custom_conversion.json). Choose a new --dataset_dir' % other_dataset)):

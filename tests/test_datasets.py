@@ -8,12 +8,19 @@ import tensorflow.compat.v1 as tf
 from conftest import write_records
 from sklearn.datasets import load_digits
 
-from datasets import convert_digits, dataset_factory, dataset_utils, digits, input_pipeline
+from datasets import (
+    convert_digits,
+    dataset_factory,
+    dataset_splits,
+    dataset_utils,
+    digits,
+    input_pipeline,
+)
 
 
 def _read_all(path, image_channels):
     """Decodes every example of a TFRecord file as the input pipeline does."""
-    split = dataset_utils.DatasetSplit('test', 'test', path, num_samples=0, num_classes=0,
+    split = dataset_splits.DatasetSplit('test', 'test', path, num_samples=0, num_classes=0,
                                        labels_to_names=None, items_to_descriptions={},
                                        image_channels=image_channels)
 

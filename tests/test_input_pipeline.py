@@ -12,7 +12,7 @@ import tensorflow.compat.v1 as tf
 from conftest import digits_train_options, encode_images
 from sklearn.datasets import load_digits
 
-from datasets import convert_digits, dataset_factory, dataset_utils, input_pipeline
+from datasets import convert_digits, dataset_factory, dataset_splits, dataset_utils, input_pipeline
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from training import trainer
@@ -21,7 +21,7 @@ GOOD_LABELS = [0, 1, 2, 3]
 
 
 def _split(file_pattern, image_channels=3):
-    return dataset_utils.DatasetSplit(
+    return dataset_splits.DatasetSplit(
         'test', 'train', file_pattern, num_samples=6, num_classes=5, labels_to_names=None,
         items_to_descriptions={}, image_channels=image_channels)
 
@@ -267,7 +267,7 @@ def test_training_skips_corrupt_records_and_evaluation_reports_them(tmp_path, ca
     for split_name in ('train', 'validation'):
         write_split_with_corrupt_records(str(data_dir / ('digits_%s.tfrecord' % split_name)),
                                          [0, 1, 2, 3, 4, 5], 1, 'png', 8)
-    dataset_utils.write_dataset_metadata(str(data_dir), {'train': 8, 'validation': 8}, 10)
+    dataset_splits.write_dataset_metadata(str(data_dir), {'train': 8, 'validation': 8}, 10)
 
     caplog.set_level(logging.INFO)
     trainer.train(digits_train_options(str(data_dir), train_dir, batch_size=4,
