@@ -1,20 +1,12 @@
-"""Shared test data: the built-in digits TFRecords and a tiny generated colour dataset."""
+"""Shared test data: the built-in digits TFRecords and tiny generated datasets, as fixtures;
+the order in which the test modules run. Helper functions are in support.py."""
 
-import json
-import os
-import subprocess
-import sys
+import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 
-import numpy as np
 import pytest
-import tensorflow.compat.v1 as tf
+from support import make_flowers_like, make_random_split
 
-import tf_compat  # noqa: F401
-from datasets import convert_digits, dataset_utils
-from training import trainer
-from training.train_options import TrainOptions
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from datasets import convert_digits
 
 # The test modules that take longest, in the order they start. `make test` hands whole modules
 # to two workers in collection order (`--dist loadfile --no-loadscope-reorder`): a long module
@@ -35,109 +27,6 @@ def pytest_collection_modifyitems(items):
     items.sort(key=rank)
 
 
-def run_script(script, *arguments, cwd):
-    """Runs one of the repository's scripts as a user would, from another directory.
-
-    Returns the CompletedProcess, with text stdout and stderr.
-    """
-    return subprocess.run([sys.executable, os.path.join(ROOT, script), *arguments], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
-
-
-def train_and_evaluate_through_the_scripts(dataset_flags, eval_split, train_dir, batch_size=4,
-                                           num_steps=2, train_flags=()):
-    """Trains LeNet for num_steps with train_image_classifier.py, then evaluates the last
-    checkpoint on eval_split with eval_image_classifier.py, as a user would.
-
-    Args:
-      dataset_flags: the flags naming the dataset, e.g. ['--dataset_name=flowers',
-        '--dataset_dir=DIR']; shared by both scripts.
-    Returns:
-      (training's CompletedProcess, evaluation's CompletedProcess, the eval_results.json dict).
-    """
-    work_dir = os.path.dirname(train_dir)
-    common = [*dataset_flags, '--model_name=lenet', '--batch_size=%d' % batch_size]
-    train = run_script('train_image_classifier.py', *common, '--train_dir=' + train_dir,
-                       '--max_number_of_steps=%d' % num_steps, '--log_every_n_steps=1',
-                       *train_flags, cwd=work_dir)
-    assert train.returncode == 0, train.stderr
-    assert 'step %d/%d: loss = ' % (num_steps, num_steps) in train.stderr
-    eval_dir = os.path.join(train_dir, 'eval')
-    evaluate = run_script('eval_image_classifier.py', *common,
-                          '--dataset_split_name=' + eval_split, '--checkpoint_path=' + train_dir,
-                          '--eval_dir=' + eval_dir, cwd=work_dir)
-    assert evaluate.returncode == 0, evaluate.stderr
-    with open(os.path.join(eval_dir, 'eval_results.json')) as f:
-        results = json.load(f)
-    assert results['global_step'] == num_steps
-    return train, evaluate, results
-
-
-def encode_images(images, image_format):
-    """Encodes uint8 [H, W, C] arrays as JPEG or PNG bytes."""
-    with tf.Graph().as_default(), tf.Session() as session:
-        placeholder = tf.placeholder(tf.uint8, [None, None, None])
-        encoder = {'jpeg': lambda x: tf.image.encode_jpeg(x, quality=95),
-                   'png': tf.image.encode_png}[image_format]
-        encoded = encoder(placeholder)
-        return [session.run(encoded, {placeholder: image}) for image in images]
-
-
-def write_records(path, images, labels, image_format='jpeg', bboxes=None):
-    """Writes TF-Slim examples of the given images and labels to one TFRecord file."""
-    encoded = encode_images(images, image_format)
-    with tf.io.TFRecordWriter(path) as writer:
-        for index, (data, image, label) in enumerate(zip(encoded, images, labels, strict=True)):
-            example = dataset_utils.image_to_tfexample(
-                data, image_format.encode(), image.shape[0], image.shape[1], int(label),
-                class_text='class_%d' % label, bboxes=bboxes[index] if bboxes else None)
-            writer.write(example.SerializeToString())
-
-
-def digits_train_options(digits_dir, train_dir, **overrides):
-    """TrainOptions for LeNet on the built-in digits: >= 0.9 top-1 after 250 steps (0.98
-    measured)."""
-    settings = dict(dataset_name='digits', dataset_dir=digits_dir, train_dir=train_dir,
-                    model_name='lenet', optimizer='momentum', learning_rate=0.01,
-                    learning_rate_decay_type='fixed', weight_decay=0.0, batch_size=50,
-                    max_number_of_steps=250, log_every_n_steps=100)
-    settings.update(overrides)
-    return TrainOptions(**settings)
-
-
-def train_digits_lenet(digits_dir, tmp_path_factory, name, **overrides):
-    """Trains LeNet on the digits (`digits_train_options` with `overrides`) into a new
-    temporary directory called `name`; returns that directory."""
-    train_dir = str(tmp_path_factory.mktemp(name))
-    trainer.train(digits_train_options(digits_dir, train_dir, **overrides))
-    return train_dir
-
-
-def make_flowers_like(directory, images_per_shard=4, num_shards=2, seed=0):
-    """Writes a tiny random-colour dataset in the `flowers` layout (5 classes, JPEG).
-
-    Each class has its own dominant colour so a network can learn something.
-    Returns the list of (image, label) written, in file order.
-    """
-    rng = np.random.RandomState(seed)
-    written = []
-    for split in ('train', 'validation'):
-        for shard in range(num_shards):
-            images, labels = [], []
-            for _ in range(images_per_shard):
-                label = rng.randint(5)
-                height, width = rng.randint(40, 90, size=2)
-                image = rng.randint(0, 60, size=(height, width, 3)).astype(np.uint8)
-                image[..., label % 3] += np.uint8(150)
-                images.append(image)
-                labels.append(label)
-            path = '%s/flowers_%s_%05d-of-%05d.tfrecord' % (directory, split, shard, num_shards)
-            write_records(path, images, labels, bboxes=[[(0.1, 0.1, 0.9, 0.9)]] * len(images))
-            written.extend(zip(images, labels, strict=True))
-    dataset_utils.write_label_file({i: 'flower_%d' % i for i in range(5)}, str(directory))
-    return written
-
-
 @pytest.fixture(scope='session')
 def digits_dir(tmp_path_factory):
     directory = str(tmp_path_factory.mktemp('digits'))
@@ -150,21 +39,6 @@ def flowers_like_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp('flowers_like')
     make_flowers_like(str(directory))
     return str(directory)
-
-
-def make_random_split(path, num_images, labels, channels, image_format, size_range, seed=0):
-    """Writes `num_images` random uint8 images [H, W, channels] to one TFRecord file.
-
-    Labels cycle through `labels`; sides are drawn from `size_range` (low, high), or fixed
-    when low == high. JPEG images get one bounding box each, as ImageNet's do.
-    """
-    rng = np.random.RandomState(seed)
-    low, high = size_range
-    images = [rng.randint(0, 256, size=(*rng.randint(low, high + 1, size=2), channels))
-              .astype(np.uint8) for _ in range(num_images)]
-    image_labels = [labels[index % len(labels)] for index in range(num_images)]
-    bboxes = [[(0.1, 0.2, 0.8, 0.9)]] * num_images if image_format == 'jpeg' else None
-    write_records(path, images, image_labels, image_format, bboxes)
 
 
 @pytest.fixture(scope='session')

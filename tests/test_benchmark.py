@@ -6,7 +6,7 @@ import sys
 
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import ROOT
+from support import ROOT
 
 from benchmarks import input_timing, network_timing
 from datasets import dataset_factory

@@ -13,7 +13,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 from PIL import Image
 
-from conftest import ROOT, run_script, train_and_evaluate_through_the_scripts
+from support import ROOT, run_script, train_and_evaluate_through_the_scripts
 from datasets import build_imagenet_data, class_names
 
 # Three real synsets: labels 1, 2 and 1000 in the default (standard) order.

@@ -2,45 +2,30 @@
 
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 from sklearn.datasets import load_digits
 
-from conftest import encode_images, train_digits_lenet
+from support import encode_images, run_script, train_digits_lenet
 from datasets import class_names, dataset_utils, make_imagenet_class_names
 from inference import classifier
 from inference.classify_options import ClassifyOptions
 from nets import nets_factory
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 DIGIT_NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
 
-# `  1. 0.8732  (3) three`: rank, probability, class id, name.
-SCORE_LINE = re.compile(r'^  (\d+)\. (\d\.\d{4})  \((\d+)\) (.+)$')
 
-
-def _run_script(*arguments):
-    return subprocess.run([sys.executable, os.path.join(ROOT, 'classify_image.py'), *arguments],
-                          capture_output=True, text=True, timeout=300)
-
-
-def _parse_output(stdout):
-    """{image path: [(rank, probability, class id, name)]} from the script's output."""
-    results, path = {}, None
-    for line in stdout.splitlines():
-        match = SCORE_LINE.match(line)
-        if match:
-            rank, probability, class_id, name = match.groups()
-            results[path].append((int(rank), float(probability), int(class_id), name))
-        else:
-            path = line
-            results[path] = []
-    return results
+def _check_top_5(predictions, paths, names):
+    """Each prediction ranks 5 classes of `names`, most probable first."""
+    assert [prediction.image_path for prediction in predictions] == paths
+    for prediction in predictions:
+        assert len(prediction.top) == 5
+        assert all(score.name == names[score.class_id] for score in prediction.top)
+        probabilities = [score.probability for score in prediction.top]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert 0 < sum(probabilities) <= 1.0005
 
 
 def _write_pngs(directory, images, file_names):
@@ -134,20 +119,20 @@ def _digit_pngs(directory, indices):
 
 def test_script_names_the_digits_of_a_lenet_model(lenet_digits_train_dir, digits_dir, tmp_path):
     paths, digits = _digit_pngs(str(tmp_path), [3, 7])
-    result = _run_script('--model_name=lenet', '--checkpoint_path=' + lenet_digits_train_dir,
-                         '--dataset_name=digits', '--dataset_dir=' + digits_dir, *paths)
-    assert result.returncode == 0, result.stderr
-    predictions = _parse_output(result.stdout)
-    assert list(predictions) == paths
-    for scores in predictions.values():
-        assert [rank for rank, _, _, _ in scores] == [1, 2, 3, 4, 5]
-        assert all(name == DIGIT_NAMES[class_id] for _, _, class_id, name in scores)
-        probabilities = [probability for _, probability, _, _ in scores]
-        assert probabilities == sorted(probabilities, reverse=True)
-        assert 0 < sum(probabilities) <= 1.0005
-    top_digits = [scores[0][2] for scores in predictions.values()]
+    predictions = classifier.classify(ClassifyOptions(
+        model_name='lenet', checkpoint_path=lenet_digits_train_dir, dataset_name='digits',
+        dataset_dir=digits_dir), paths)
+    _check_top_5(predictions, paths, DIGIT_NAMES)
+    top_digits = [prediction.top[0].class_id for prediction in predictions]
     assert any(top == digit for top, digit in zip(top_digits, digits, strict=True)), (
         top_digits, digits)
+    # The script prints exactly these predictions.
+    result = run_script('classify_image.py', '--model_name=lenet',
+                        '--checkpoint_path=' + lenet_digits_train_dir, '--dataset_name=digits',
+                        '--dataset_dir=' + digits_dir, *paths, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ''.join(classifier.format_prediction(prediction) + '\n'
+                                    for prediction in predictions)
 
 
 def test_bfloat16_classifies_as_float32_does(lenet_digits_train_dir, digits_dir, tmp_path):
@@ -206,19 +191,11 @@ def colour_pngs(tmp_path_factory):
                        ['noise.png', 'white.png'])
 
 
-def test_script_names_imagenet_classes(imagenet_checkpoint, colour_pngs):
-    result = _run_script('--model_name=mobilenet_v1_025', '--image_size=64',
-                         '--checkpoint_path=' + imagenet_checkpoint, colour_pngs[0])
-    assert result.returncode == 0, result.stderr
-    predictions = _parse_output(result.stdout)
-    assert list(predictions) == [colour_pngs[0]]
-    scores = predictions[colour_pngs[0]]
-    assert [rank for rank, _, _, _ in scores] == [1, 2, 3, 4, 5]
-    names = class_names.class_names('imagenet')
-    assert all(name == names[class_id] for _, _, class_id, name in scores)
-    probabilities = [probability for _, probability, _, _ in scores]
-    assert probabilities == sorted(probabilities, reverse=True)
-    assert 0 < sum(probabilities) <= 1.0005
+def test_imagenet_classes_are_named(imagenet_checkpoint, colour_pngs):
+    predictions = classifier.classify(ClassifyOptions(
+        model_name='mobilenet_v1_025', image_size=64, checkpoint_path=imagenet_checkpoint),
+        colour_pngs[:1])
+    _check_top_5(predictions, colour_pngs[:1], class_names.class_names('imagenet'))
 
 
 def test_moving_averages_are_restored_on_request(imagenet_checkpoint, colour_pngs):

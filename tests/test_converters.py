@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import run_script, train_and_evaluate_through_the_scripts
+from support import run_script, train_and_evaluate_through_the_scripts
 from PIL import Image
 
 from datasets import (

@@ -12,7 +12,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 from PIL import Image
 
-from conftest import run_script, train_and_evaluate_through_the_scripts
+from support import run_script, train_and_evaluate_through_the_scripts
 from datasets import convert_custom, custom, dataset_factory, dataset_splits, dataset_utils
 from inference import classifier
 from inference.classify_options import ClassifyOptions

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import write_records
+from support import write_records
 from sklearn.datasets import load_digits
 
 from datasets import (

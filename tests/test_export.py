@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import encode_images, train_digits_lenet
+from support import encode_images, train_digits_lenet
 from google.protobuf import text_format
 
 from datasets import dataset_factory, dataset_utils, input_pipeline

@@ -5,7 +5,7 @@ import logging
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import digits_train_options
+from support import digits_train_options
 
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions

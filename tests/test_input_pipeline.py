@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import digits_train_options, encode_images
+from support import digits_train_options, encode_images
 from sklearn.datasets import load_digits
 
 from datasets import convert_digits, dataset_factory, dataset_splits, dataset_utils, input_pipeline

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from support import ROOT
 
 FOUNDATION = ('tf_compat', 'flag_options', 'mixed_precision', 'common')
 LAYERS = (

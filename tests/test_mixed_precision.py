@@ -7,7 +7,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 from absl import flags
 from absl import logging as absl_logging
-from conftest import digits_train_options, train_digits_lenet
+from support import digits_train_options, train_digits_lenet
 from tensorflow.core.protobuf import rewriter_config_pb2
 
 import flag_options

@@ -1,10 +1,17 @@
-"""The command-line scripts, run as a user runs them."""
+"""The command-line scripts, run as a user runs them, and the errors of their entry points."""
 
 import json
 import os
+import re
 
-from conftest import ROOT
-from conftest import run_script as _run
+import pytest
+from support import ROOT
+from support import run_script as _run
+
+from evaluation import evaluator
+from evaluation.eval_options import EvalOptions
+from training import trainer
+from training.train_options import TrainOptions
 
 
 def test_convert_train_and_evaluate_through_the_scripts(tmp_path):
@@ -40,17 +47,15 @@ def test_convert_train_and_evaluate_through_the_scripts(tmp_path):
 
 
 def test_unknown_model_name_lists_valid_names(tmp_path):
-    result = _run('train_image_classifier.py', '--model_name=inception_v9',
-                  '--dataset_name=digits', '--dataset_dir=' + str(tmp_path),
-                  '--train_dir=' + str(tmp_path / 'train'), cwd=tmp_path)
-    assert result.returncode != 0
-    assert "Unknown network 'inception_v9'; valid names: alexnet_v2, cifarnet, " in result.stderr
+    with pytest.raises(ValueError, match="Unknown network 'inception_v9'; valid names: "
+                                         'alexnet_v2, cifarnet, '):
+        trainer.train(TrainOptions(model_name='inception_v9', dataset_name='digits',
+                                   dataset_dir=str(tmp_path), train_dir=str(tmp_path / 'train')))
 
 
 def test_eval_without_a_checkpoint_says_what_it_found(tmp_path):
     (tmp_path / 'notes.txt').write_text('x')
-    result = _run('eval_image_classifier.py', '--checkpoint_path=' + str(tmp_path),
-                  '--dataset_name=digits', '--dataset_dir=' + str(tmp_path), cwd=tmp_path)
-    assert result.returncode != 0
-    assert 'No checkpoint in directory %s (it holds: notes.txt)' % tmp_path in result.stderr
-
+    with pytest.raises(ValueError, match='No checkpoint in directory %s \\(it holds: notes.txt\\)'
+                                         % re.escape(str(tmp_path))):
+        evaluator.evaluate(EvalOptions(checkpoint_path=str(tmp_path), dataset_name='digits',
+                                       dataset_dir=str(tmp_path)))

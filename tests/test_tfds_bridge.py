@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 import tensorflow_datasets as tfds
-from conftest import encode_images, train_and_evaluate_through_the_scripts
+from support import encode_images, train_and_evaluate_through_the_scripts
 
 from datasets import class_names, dataset_factory, tfds_bridge
 from exporting import exporter, graph_export

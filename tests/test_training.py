@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from conftest import digits_train_options
+from support import digits_train_options
 from absl import flags
 
 import flag_options
