@@ -78,15 +78,6 @@ def timed_runs(session, op, num_batches, burn_in):
     return statistics.mean(durations), statistics.pstdev(durations)
 
 
-def published_num_classes(model_name):
-    """The class count of the network's published checkpoint (10 for the small networks)."""
-    if model_name in ('lenet', 'cifarnet'):
-        return 10
-    if model_name.startswith(('vgg_', 'resnet_v1_', 'alexnet', 'overfeat')):
-        return 1000
-    return 1001
-
-
 def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, precision):
     """Builds in `graph` the scalar op to time; returns it."""
     with graph.as_default():
@@ -142,7 +133,7 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
         raise ValueError('Unknown --mode %r; valid modes: %s.' % (mode, ', '.join(MODES)))
     for precision in precisions:
         mixed_precision.check_precision(precision)
-    num_classes = num_classes or published_num_classes(model_name)
+    num_classes = num_classes or nets_factory.published_num_classes(model_name)
     image_size = image_size or nets_factory.get_network_fn(model_name, num_classes) \
         .default_image_size
     graphs, sessions = [], []

@@ -1,6 +1,12 @@
-"""Maps network names to their model functions and arg scopes."""
+"""The registry of networks: one `NetworkSpec` record per network name.
 
+Adding a network means adding its module and one record to `NETWORKS`; the
+network factory, the preprocessing factory and the benchmarks read it from there.
+"""
+
+import dataclasses
 import functools
+from collections.abc import Callable
 
 import tf_slim as slim
 
@@ -20,63 +26,145 @@ from nets import (
 from nets.mobilenet import mobilenet_v2, mobilenet_v3
 from nets.nasnet import nasnet, pnasnet
 
-# name -> (model function, arg scope function)
-_NETWORKS = {
-    'alexnet_v2': (alexnet.alexnet_v2, alexnet.alexnet_v2_arg_scope),
-    'cifarnet': (cifarnet.cifarnet, cifarnet.cifarnet_arg_scope),
-    'overfeat': (overfeat.overfeat, overfeat.overfeat_arg_scope),
-    'vgg_a': (vgg.vgg_a, vgg.vgg_arg_scope),
-    'vgg_16': (vgg.vgg_16, vgg.vgg_arg_scope),
-    'vgg_19': (vgg.vgg_19, vgg.vgg_arg_scope),
-    'inception_v1': (inception.inception_v1, inception.inception_v1_arg_scope),
-    'inception_v2': (inception.inception_v2, inception.inception_v2_arg_scope),
-    'inception_v3': (inception.inception_v3, inception.inception_v3_arg_scope),
-    'inception_v4': (inception.inception_v4, inception.inception_v4_arg_scope),
-    'inception_resnet_v1': (inception_resnet_v1.inception_resnet_v1,
-                            inception_resnet_v1.inception_resnet_v1_arg_scope),
-    'inception_resnet_v2': (inception_resnet_v2.inception_resnet_v2,
-                            inception_resnet_v2.inception_resnet_v2_arg_scope),
-    'lenet': (lenet.lenet, lenet.lenet_arg_scope),
-    'resnet_v1_50': (resnet_v1.resnet_v1_50, resnet_v1.resnet_arg_scope),
-    'resnet_v1_101': (resnet_v1.resnet_v1_101, resnet_v1.resnet_arg_scope),
-    'resnet_v1_152': (resnet_v1.resnet_v1_152, resnet_v1.resnet_arg_scope),
-    'resnet_v1_200': (resnet_v1.resnet_v1_200, resnet_v1.resnet_arg_scope),
-    'resnet_v2_50': (resnet_v2.resnet_v2_50, resnet_v2.resnet_arg_scope),
-    'resnet_v2_101': (resnet_v2.resnet_v2_101, resnet_v2.resnet_arg_scope),
-    'resnet_v2_152': (resnet_v2.resnet_v2_152, resnet_v2.resnet_arg_scope),
-    'resnet_v2_200': (resnet_v2.resnet_v2_200, resnet_v2.resnet_arg_scope),
-    'mobilenet_v1': (mobilenet_v1.mobilenet_v1, mobilenet_v1.mobilenet_v1_arg_scope),
-    'mobilenet_v1_075': (mobilenet_v1.mobilenet_v1_075, mobilenet_v1.mobilenet_v1_arg_scope),
-    'mobilenet_v1_050': (mobilenet_v1.mobilenet_v1_050, mobilenet_v1.mobilenet_v1_arg_scope),
-    'mobilenet_v1_025': (mobilenet_v1.mobilenet_v1_025, mobilenet_v1.mobilenet_v1_arg_scope),
-    'mobilenet_v2': (mobilenet_v2.mobilenet, mobilenet_v2.training_scope),
-    'mobilenet_v2_140': (mobilenet_v2.mobilenet_v2_140, mobilenet_v2.training_scope),
-    'mobilenet_v2_035': (mobilenet_v2.mobilenet_v2_035, mobilenet_v2.training_scope),
-    'mobilenet_v3_small': (mobilenet_v3.small, mobilenet_v3.training_scope),
-    'mobilenet_v3_large': (mobilenet_v3.large, mobilenet_v3.training_scope),
-    'mobilenet_v3_small_minimalistic': (mobilenet_v3.small_minimalistic,
-                                        mobilenet_v3.training_scope),
-    'mobilenet_v3_large_minimalistic': (mobilenet_v3.large_minimalistic,
-                                        mobilenet_v3.training_scope),
-    'mobilenet_edgetpu': (mobilenet_v3.edge_tpu, mobilenet_v3.training_scope),
-    'mobilenet_edgetpu_075': (mobilenet_v3.edge_tpu_075, mobilenet_v3.training_scope),
-    'nasnet_cifar': (nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope),
-    'nasnet_mobile': (nasnet.build_nasnet_mobile, nasnet.nasnet_mobile_arg_scope),
-    'nasnet_large': (nasnet.build_nasnet_large, nasnet.nasnet_large_arg_scope),
-    'pnasnet_mobile': (pnasnet.build_pnasnet_mobile, pnasnet.pnasnet_mobile_arg_scope),
-    'pnasnet_large': (pnasnet.build_pnasnet_large, pnasnet.pnasnet_large_arg_scope),
+
+@dataclasses.dataclass(frozen=True)
+class NetworkSpec:
+    """What the tree knows of one network.
+
+    model_fn: (images [batch, height, width, channels], num_classes=..., is_training=...,
+        **kwargs) -> (logits [batch, num_classes], end_points); it carries the TF-Slim
+        attribute `default_image_size`.
+    arg_scope_fn: (weight_decay=...) -> the arg scope the network is built in.
+    preprocessing: the preprocessing style, a key of `preprocessing_factory.STYLE_MODULES`
+        ('inception', 'vgg', 'lenet' or 'cifarnet').
+    num_classes: classes of the published checkpoint (for a network without one, of its
+        family's): 1001 for ImageNet with class 0 as background, 1000 for ImageNet without
+        it, 10 for the digit and CIFAR networks.
+    """
+
+    model_fn: Callable
+    arg_scope_fn: Callable
+    preprocessing: str
+    num_classes: int
+
+    @property
+    def labels_offset(self):
+        """The --labels_offset of the published checkpoint on ImageNet's 1001 labels: 1 for
+        a 1000-class head, which has no background class, else 0."""
+        # Derived rather than stored, so the record cannot contradict itself.
+        return 1 if self.num_classes == 1000 else 0
+
+    @property
+    def default_image_size(self):
+        """The side of the network's default square input, from `model_fn`."""
+        return self.model_fn.default_image_size
+
+
+# Network name (--model_name) -> its record.
+NETWORKS = {
+    'alexnet_v2': NetworkSpec(alexnet.alexnet_v2, alexnet.alexnet_v2_arg_scope, 'vgg', 1000),
+    'cifarnet': NetworkSpec(cifarnet.cifarnet, cifarnet.cifarnet_arg_scope, 'cifarnet', 10),
+    'overfeat': NetworkSpec(overfeat.overfeat, overfeat.overfeat_arg_scope, 'vgg', 1000),
+    'vgg_a': NetworkSpec(vgg.vgg_a, vgg.vgg_arg_scope, 'vgg', 1000),
+    'vgg_16': NetworkSpec(vgg.vgg_16, vgg.vgg_arg_scope, 'vgg', 1000),
+    'vgg_19': NetworkSpec(vgg.vgg_19, vgg.vgg_arg_scope, 'vgg', 1000),
+    'inception_v1': NetworkSpec(inception.inception_v1, inception.inception_v1_arg_scope,
+                                'inception', 1001),
+    'inception_v2': NetworkSpec(inception.inception_v2, inception.inception_v2_arg_scope,
+                                'inception', 1001),
+    'inception_v3': NetworkSpec(inception.inception_v3, inception.inception_v3_arg_scope,
+                                'inception', 1001),
+    'inception_v4': NetworkSpec(inception.inception_v4, inception.inception_v4_arg_scope,
+                                'inception', 1001),
+    'inception_resnet_v1': NetworkSpec(inception_resnet_v1.inception_resnet_v1,
+                                       inception_resnet_v1.inception_resnet_v1_arg_scope,
+                                       'inception', 1001),
+    'inception_resnet_v2': NetworkSpec(inception_resnet_v2.inception_resnet_v2,
+                                       inception_resnet_v2.inception_resnet_v2_arg_scope,
+                                       'inception', 1001),
+    'lenet': NetworkSpec(lenet.lenet, lenet.lenet_arg_scope, 'lenet', 10),
+    'resnet_v1_50': NetworkSpec(resnet_v1.resnet_v1_50, resnet_v1.resnet_arg_scope, 'vgg', 1000),
+    'resnet_v1_101': NetworkSpec(resnet_v1.resnet_v1_101, resnet_v1.resnet_arg_scope, 'vgg',
+                                 1000),
+    'resnet_v1_152': NetworkSpec(resnet_v1.resnet_v1_152, resnet_v1.resnet_arg_scope, 'vgg',
+                                 1000),
+    'resnet_v1_200': NetworkSpec(resnet_v1.resnet_v1_200, resnet_v1.resnet_arg_scope, 'vgg',
+                                 1000),
+    'resnet_v2_50': NetworkSpec(resnet_v2.resnet_v2_50, resnet_v2.resnet_arg_scope, 'vgg', 1001),
+    'resnet_v2_101': NetworkSpec(resnet_v2.resnet_v2_101, resnet_v2.resnet_arg_scope, 'vgg',
+                                 1001),
+    'resnet_v2_152': NetworkSpec(resnet_v2.resnet_v2_152, resnet_v2.resnet_arg_scope, 'vgg',
+                                 1001),
+    'resnet_v2_200': NetworkSpec(resnet_v2.resnet_v2_200, resnet_v2.resnet_arg_scope, 'vgg',
+                                 1001),
+    'mobilenet_v1': NetworkSpec(mobilenet_v1.mobilenet_v1, mobilenet_v1.mobilenet_v1_arg_scope,
+                                'inception', 1001),
+    'mobilenet_v1_075': NetworkSpec(mobilenet_v1.mobilenet_v1_075,
+                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001),
+    'mobilenet_v1_050': NetworkSpec(mobilenet_v1.mobilenet_v1_050,
+                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001),
+    'mobilenet_v1_025': NetworkSpec(mobilenet_v1.mobilenet_v1_025,
+                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001),
+    'mobilenet_v2': NetworkSpec(mobilenet_v2.mobilenet, mobilenet_v2.training_scope,
+                                'inception', 1001),
+    'mobilenet_v2_140': NetworkSpec(mobilenet_v2.mobilenet_v2_140, mobilenet_v2.training_scope,
+                                    'inception', 1001),
+    'mobilenet_v2_035': NetworkSpec(mobilenet_v2.mobilenet_v2_035, mobilenet_v2.training_scope,
+                                    'inception', 1001),
+    'mobilenet_v3_small': NetworkSpec(mobilenet_v3.small, mobilenet_v3.training_scope,
+                                      'inception', 1001),
+    'mobilenet_v3_large': NetworkSpec(mobilenet_v3.large, mobilenet_v3.training_scope,
+                                      'inception', 1001),
+    'mobilenet_v3_small_minimalistic': NetworkSpec(mobilenet_v3.small_minimalistic,
+                                                   mobilenet_v3.training_scope, 'inception',
+                                                   1001),
+    'mobilenet_v3_large_minimalistic': NetworkSpec(mobilenet_v3.large_minimalistic,
+                                                   mobilenet_v3.training_scope, 'inception',
+                                                   1001),
+    'mobilenet_edgetpu': NetworkSpec(mobilenet_v3.edge_tpu, mobilenet_v3.training_scope,
+                                     'inception', 1001),
+    'mobilenet_edgetpu_075': NetworkSpec(mobilenet_v3.edge_tpu_075, mobilenet_v3.training_scope,
+                                         'inception', 1001),
+    # No checkpoint is published: it keeps the 1001 classes of the NASNet family.
+    'nasnet_cifar': NetworkSpec(nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope,
+                                'cifarnet', 1001),
+    'nasnet_mobile': NetworkSpec(nasnet.build_nasnet_mobile, nasnet.nasnet_mobile_arg_scope,
+                                 'inception', 1001),
+    'nasnet_large': NetworkSpec(nasnet.build_nasnet_large, nasnet.nasnet_large_arg_scope,
+                                'inception', 1001),
+    'pnasnet_mobile': NetworkSpec(pnasnet.build_pnasnet_mobile, pnasnet.pnasnet_mobile_arg_scope,
+                                  'inception', 1001),
+    'pnasnet_large': NetworkSpec(pnasnet.build_pnasnet_large, pnasnet.pnasnet_large_arg_scope,
+                                 'inception', 1001),
 }
 
 # TF-Slim's public maps, kept for code written against them.
-networks_map = {name: model_fn for name, (model_fn, _) in _NETWORKS.items()}
-arg_scopes_map = {name: arg_scope for name, (_, arg_scope) in _NETWORKS.items()}
+networks_map = {name: spec.model_fn for name, spec in NETWORKS.items()}
+arg_scopes_map = {name: spec.arg_scope_fn for name, spec in NETWORKS.items()}
+
+
+def network_spec(name):
+    """The `NetworkSpec` of network `name`.
+
+    Raises:
+      ValueError: for an unknown name; the message lists the valid names.
+    """
+    if name not in NETWORKS:
+        raise ValueError('Unknown network %r; valid names: %s (set --model_name).'
+                         % (name, ', '.join(sorted(NETWORKS))))
+    return NETWORKS[name]
+
+
+def published_num_classes(name):
+    """The class count of network `name`'s published checkpoint; ValueError if unknown."""
+    return network_spec(name).num_classes
 
 
 def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
     """Returns `network_fn(images, **kwargs) -> (logits, end_points)` for a network name.
 
     Args:
-      name: a key of `networks_map`.
+      name: a key of `NETWORKS` (or of `networks_map`, where TF-Slim code registers its own).
       num_classes: outputs of the classification layer; 0 or None returns features.
       weight_decay: the L2 weight decay of the network's arg scope.
       is_training: whether batch norm and dropout run in training mode.
@@ -85,14 +173,14 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
     Raises:
       ValueError: for an unknown name; the message lists the valid names.
     """
+    # TF-Slim's maps, not NETWORKS: code written for TF-Slim adds its own networks to them.
     if name not in networks_map:
-        raise ValueError('Unknown network %r; valid names: %s (set --model_name).'
-                         % (name, ', '.join(sorted(networks_map))))
-    model_fn = networks_map[name]
+        network_spec(name)  # Raises, listing the valid names.
+    model_fn, arg_scope_fn = networks_map[name], arg_scopes_map[name]
 
     @functools.wraps(model_fn)
     def network_fn(images, **kwargs):
-        with slim.arg_scope(arg_scopes_map[name](weight_decay=weight_decay)):
+        with slim.arg_scope(arg_scope_fn(weight_decay=weight_decay)):
             return model_fn(images, num_classes=num_classes, is_training=is_training, **kwargs)
 
     network_fn.default_image_size = model_fn.default_image_size

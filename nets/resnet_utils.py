@@ -208,17 +208,6 @@ def four_blocks(block_fn, units_per_block, depth_multiplier=1, min_base_depth=8)
     return blocks
 
 
-def name_sized_resnet(resnet_fn, name, units_per_block, generic_fn):
-    """Gives `resnet_fn`, `generic_fn` on the `four_blocks` of `units_per_block` units,
-    the name of TF-Slim's function `name`, a docstring that starts with the block
-    sizes, and `generic_fn`'s default image size. Returns `resnet_fn`."""
-    resnet_fn.__name__ = resnet_fn.__qualname__ = name
-    resnet_fn.__doc__ = '%s: `%s` with blocks of %s units. %s' % (
-        name, generic_fn.__name__, units_per_block, resnet_fn.__doc__)
-    resnet_fn.default_image_size = generic_fn.default_image_size
-    return resnet_fn
-
-
 def resnet_arg_scope(weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_epsilon=1e-5,
                      batch_norm_scale=True, activation_fn=tf.nn.relu, use_batch_norm=True,
                      batch_norm_updates_collections=tf.GraphKeys.UPDATE_OPS):

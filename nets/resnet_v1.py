@@ -77,26 +77,64 @@ def resnet_v1_block(scope, base_depth, num_units, stride):
     return resnet_utils.bottleneck_block(scope, bottleneck, base_depth, num_units, stride)
 
 
-def _sized(name, units_per_block):
-    """TF-Slim's `name` network: ResNet V1 with `units_per_block` bottlenecks per block."""
-
-    def resnet_v1_sized(inputs, num_classes=None, is_training=True, global_pool=True,
-                        output_stride=None, spatial_squeeze=True,
-                        store_non_strided_activations=False, min_base_depth=8,
-                        depth_multiplier=1, reuse=None, scope=name):
-        """min_base_depth and depth_multiplier as in `resnet_utils.four_blocks`, the
-        other arguments as in `resnet_v1`."""
-        blocks = resnet_utils.four_blocks(resnet_v1_block, units_per_block, depth_multiplier,
-                                          min_base_depth)
-        return resnet_v1(inputs, blocks, num_classes, is_training, global_pool, output_stride,
-                         include_root_block=True, spatial_squeeze=spatial_squeeze,
-                         store_non_strided_activations=store_non_strided_activations,
-                         reuse=reuse, scope=scope)
-
-    return resnet_utils.name_sized_resnet(resnet_v1_sized, name, units_per_block, resnet_v1)
+def _resnet_v1_sized(units_per_block, inputs, num_classes, is_training, global_pool,
+                     output_stride, spatial_squeeze, store_non_strided_activations,
+                     min_base_depth, depth_multiplier, reuse, scope):
+    """`resnet_v1` on `resnet_utils.four_blocks` of `units_per_block` bottlenecks; the body
+    of the sized networks below."""
+    blocks = resnet_utils.four_blocks(resnet_v1_block, units_per_block, depth_multiplier,
+                                      min_base_depth)
+    return resnet_v1(inputs, blocks, num_classes, is_training, global_pool, output_stride,
+                     include_root_block=True, spatial_squeeze=spatial_squeeze,
+                     store_non_strided_activations=store_non_strided_activations,
+                     reuse=reuse, scope=scope)
 
 
-resnet_v1_50 = _sized('resnet_v1_50', [3, 4, 6, 3])
-resnet_v1_101 = _sized('resnet_v1_101', [3, 4, 23, 3])
-resnet_v1_152 = _sized('resnet_v1_152', [3, 8, 36, 3])
-resnet_v1_200 = _sized('resnet_v1_200', [3, 24, 36, 3])
+# TF-Slim's sized networks: min_base_depth and depth_multiplier are as in
+# `resnet_utils.four_blocks`, the other arguments as in `resnet_v1`.
+
+
+def resnet_v1_50(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, store_non_strided_activations=False,
+                 min_base_depth=8, depth_multiplier=1, reuse=None, scope='resnet_v1_50'):
+    """ResNet-50 V1 (blocks of 3, 4, 6 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v1_sized([3, 4, 6, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, store_non_strided_activations,
+                            min_base_depth, depth_multiplier, reuse, scope)
+
+
+def resnet_v1_101(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, store_non_strided_activations=False,
+                  min_base_depth=8, depth_multiplier=1, reuse=None, scope='resnet_v1_101'):
+    """ResNet-101 V1 (blocks of 3, 4, 23 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v1_sized([3, 4, 23, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, store_non_strided_activations,
+                            min_base_depth, depth_multiplier, reuse, scope)
+
+
+def resnet_v1_152(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, store_non_strided_activations=False,
+                  min_base_depth=8, depth_multiplier=1, reuse=None, scope='resnet_v1_152'):
+    """ResNet-152 V1 (blocks of 3, 8, 36 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v1_sized([3, 8, 36, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, store_non_strided_activations,
+                            min_base_depth, depth_multiplier, reuse, scope)
+
+
+def resnet_v1_200(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, store_non_strided_activations=False,
+                  min_base_depth=8, depth_multiplier=1, reuse=None, scope='resnet_v1_200'):
+    """ResNet-200 V1 (blocks of 3, 24, 36 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v1_sized([3, 24, 36, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, store_non_strided_activations,
+                            min_base_depth, depth_multiplier, reuse, scope)
+
+
+resnet_v1_50.default_image_size = resnet_v1.default_image_size
+resnet_v1_101.default_image_size = resnet_v1.default_image_size
+resnet_v1_152.default_image_size = resnet_v1.default_image_size
+resnet_v1_200.default_image_size = resnet_v1.default_image_size

@@ -77,21 +77,52 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
     return resnet_utils.bottleneck_block(scope, bottleneck, base_depth, num_units, stride)
 
 
-def _sized(name, units_per_block):
-    """TF-Slim's `name` network: ResNet V2 with `units_per_block` bottlenecks per block."""
-
-    def resnet_v2_sized(inputs, num_classes=None, is_training=True, global_pool=True,
-                        output_stride=None, spatial_squeeze=True, reuse=None, scope=name):
-        """Arguments as in `resnet_v2`."""
-        return resnet_v2(inputs, resnet_utils.four_blocks(resnet_v2_block, units_per_block),
-                         num_classes, is_training, global_pool, output_stride,
-                         include_root_block=True, spatial_squeeze=spatial_squeeze, reuse=reuse,
-                         scope=scope)
-
-    return resnet_utils.name_sized_resnet(resnet_v2_sized, name, units_per_block, resnet_v2)
+def _resnet_v2_sized(units_per_block, inputs, num_classes, is_training, global_pool,
+                     output_stride, spatial_squeeze, reuse, scope):
+    """`resnet_v2` on `resnet_utils.four_blocks` of `units_per_block` bottlenecks; the body
+    of the sized networks below."""
+    return resnet_v2(inputs, resnet_utils.four_blocks(resnet_v2_block, units_per_block),
+                     num_classes, is_training, global_pool, output_stride,
+                     include_root_block=True, spatial_squeeze=spatial_squeeze, reuse=reuse,
+                     scope=scope)
 
 
-resnet_v2_50 = _sized('resnet_v2_50', [3, 4, 6, 3])
-resnet_v2_101 = _sized('resnet_v2_101', [3, 4, 23, 3])
-resnet_v2_152 = _sized('resnet_v2_152', [3, 8, 36, 3])
-resnet_v2_200 = _sized('resnet_v2_200', [3, 24, 36, 3])
+# TF-Slim's sized networks, with the arguments of `resnet_v2`.
+
+
+def resnet_v2_50(inputs, num_classes=None, is_training=True, global_pool=True,
+                 output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_50'):
+    """ResNet-50 V2 (blocks of 3, 4, 6 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v2_sized([3, 4, 6, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, reuse, scope)
+
+
+def resnet_v2_101(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_101'):
+    """ResNet-101 V2 (blocks of 3, 4, 23 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v2_sized([3, 4, 23, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, reuse, scope)
+
+
+def resnet_v2_152(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_152'):
+    """ResNet-152 V2 (blocks of 3, 8, 36 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v2_sized([3, 8, 36, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, reuse, scope)
+
+
+def resnet_v2_200(inputs, num_classes=None, is_training=True, global_pool=True,
+                  output_stride=None, spatial_squeeze=True, reuse=None, scope='resnet_v2_200'):
+    """ResNet-200 V2 (blocks of 3, 24, 36 and 3 bottlenecks): images [batch, height, width, 3] ->
+    (logits [batch, num_classes] or features [batch, 1, 1, channels], end_points)."""
+    return _resnet_v2_sized([3, 24, 36, 3], inputs, num_classes, is_training, global_pool,
+                            output_stride, spatial_squeeze, reuse, scope)
+
+
+resnet_v2_50.default_image_size = resnet_v2.default_image_size
+resnet_v2_101.default_image_size = resnet_v2.default_image_size
+resnet_v2_152.default_image_size = resnet_v2.default_image_size
+resnet_v2_200.default_image_size = resnet_v2.default_image_size

@@ -1,5 +1,6 @@
-"""Maps a network name to its preprocessing function."""
+"""Maps a network name, or a preprocessing style name, to its preprocessing function."""
 
+from nets import nets_factory
 from preprocessing import (
     cifarnet_preprocessing,
     inception_preprocessing,
@@ -7,36 +8,27 @@ from preprocessing import (
     vgg_preprocessing,
 )
 
-_INCEPTION_STYLE_NAMES = (
-    'inception', 'inception_v1', 'inception_v2', 'inception_v3', 'inception_v4',
-    'inception_resnet_v1', 'inception_resnet_v2',
-    'mobilenet_v1', 'mobilenet_v1_075', 'mobilenet_v1_050', 'mobilenet_v1_025',
-    'mobilenet_v2', 'mobilenet_v2_035', 'mobilenet_v2_140',
-    'mobilenet_v3_small', 'mobilenet_v3_large',
-    'mobilenet_v3_small_minimalistic', 'mobilenet_v3_large_minimalistic',
-    'mobilenet_edgetpu', 'mobilenet_edgetpu_075',
-    'nasnet_mobile', 'nasnet_large', 'pnasnet_mobile', 'pnasnet_large',
-)
-_VGG_STYLE_NAMES = (
-    'vgg', 'vgg_a', 'vgg_16', 'vgg_19', 'alexnet_v2', 'overfeat',
-    'resnet_v1_50', 'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
-    'resnet_v2_50', 'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
-)
-
-# Network name -> preprocessing module (each has `preprocess_image`).
-PREPROCESSING_MODULES = {
+# Style name (the `preprocessing` of a `nets_factory.NetworkSpec`) -> module with
+# `preprocess_image`.
+STYLE_MODULES = {
     'cifarnet': cifarnet_preprocessing,
-    'nasnet_cifar': cifarnet_preprocessing,
+    'inception': inception_preprocessing,
     'lenet': lenet_preprocessing,
-    **dict.fromkeys(_INCEPTION_STYLE_NAMES, inception_preprocessing),
-    **dict.fromkeys(_VGG_STYLE_NAMES, vgg_preprocessing),
+    'vgg': vgg_preprocessing,
+}
+
+# Every name `get_preprocessing` takes -> its module: the style names and, through
+# their style, the networks of the registry.
+PREPROCESSING_MODULES = {
+    **STYLE_MODULES,
+    **{name: STYLE_MODULES[spec.preprocessing] for name, spec in nets_factory.NETWORKS.items()},
 }
 
 
 def _style_module(name):
     if name not in PREPROCESSING_MODULES:
-        raise ValueError(f'Preprocessing name [{name}] was not recognized; valid names: '
-                         f'{", ".join(sorted(PREPROCESSING_MODULES))}')
+        raise ValueError('Preprocessing name [%s] was not recognized; valid names: %s'
+                         % (name, ', '.join(sorted(PREPROCESSING_MODULES))))
     return PREPROCESSING_MODULES[name]
 
 

@@ -14,32 +14,26 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from nets import nets_factory
 from nets.mobilenet import conv_blocks, mobilenet_v2, mobilenet_v3
 from nets.mobilenet import mobilenet as lib
 
-# name -> (network function, arg scope function, variable scope, trainable parameters
-# of the published checkpoint, layers of its conv_defs)
-NETWORKS = {
-    'mobilenet_v2': (mobilenet_v2.mobilenet, mobilenet_v2.training_scope, 'MobilenetV2',
-                     3_506_153, 19),
-    'mobilenet_v2_140': (mobilenet_v2.mobilenet_v2_140, mobilenet_v2.training_scope,
-                         'MobilenetV2', 6_110_569, 19),
-    'mobilenet_v2_035': (mobilenet_v2.mobilenet_v2_035, mobilenet_v2.training_scope,
-                         'MobilenetV2', 1_678_409, 19),
-    'mobilenet_v3_large': (mobilenet_v3.large, mobilenet_v3.training_scope, 'MobilenetV3',
-                           5_484_313, 19),
-    'mobilenet_v3_small': (mobilenet_v3.small, mobilenet_v3.training_scope, 'MobilenetV3',
-                           2_543_881, 15),
-    'mobilenet_v3_large_minimalistic': (mobilenet_v3.large_minimalistic,
-                                        mobilenet_v3.training_scope, 'MobilenetV3',
-                                        3_925_569, 19),
-    'mobilenet_v3_small_minimalistic': (mobilenet_v3.small_minimalistic,
-                                        mobilenet_v3.training_scope, 'MobilenetV3',
-                                        2_045_761, 15),
-    'mobilenet_edgetpu': (mobilenet_v3.edge_tpu, mobilenet_v3.training_scope,
-                          'MobilenetEdgeTPU', 4_092_713, 24),
-    'mobilenet_edgetpu_075': (mobilenet_v3.edge_tpu_075, mobilenet_v3.training_scope,
-                              'MobilenetEdgeTPU', 2_989_441, 24),
+# The registry's networks of this family (MobileNet V1 is tested with the ResNets).
+NAMES = [name for name in nets_factory.NETWORKS
+         if name.startswith(('mobilenet_v2', 'mobilenet_v3', 'mobilenet_edgetpu'))]
+
+# name -> (variable scope, trainable parameters of the published checkpoint, layers of
+# its conv_defs)
+EXPECTED = {
+    'mobilenet_v2': ('MobilenetV2', 3_506_153, 19),
+    'mobilenet_v2_140': ('MobilenetV2', 6_110_569, 19),
+    'mobilenet_v2_035': ('MobilenetV2', 1_678_409, 19),
+    'mobilenet_v3_large': ('MobilenetV3', 5_484_313, 19),
+    'mobilenet_v3_small': ('MobilenetV3', 2_543_881, 15),
+    'mobilenet_v3_large_minimalistic': ('MobilenetV3', 3_925_569, 19),
+    'mobilenet_v3_small_minimalistic': ('MobilenetV3', 2_045_761, 15),
+    'mobilenet_edgetpu': ('MobilenetEdgeTPU', 4_092_713, 24),
+    'mobilenet_edgetpu_075': ('MobilenetEdgeTPU', 2_989_441, 24),
 }
 
 # (side, channels) of some layers at 224x224, then the channels of 'global_pool'.
@@ -91,7 +85,8 @@ def _batch_norm_modes(graph, prefix):
 
 def _build(name):
     """Training tower at 224 and evaluation tower (reuse) on [None, None, None, 3]."""
-    network_fn, arg_scope_fn, scope = NETWORKS[name][:3]
+    spec = nets_factory.NETWORKS[name]
+    network_fn, arg_scope_fn, scope = spec.model_fn, spec.arg_scope_fn, EXPECTED[name][0]
     graph = tf.Graph()
     with graph.as_default():
         train_images = tf.placeholder(tf.float32, [2, 224, 224, 3])
@@ -132,17 +127,21 @@ def networks():
 # -- The factory's networks, built once -----------------------------------------------------
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+def test_expected_values_cover_the_registered_family():
+    assert set(NAMES) == set(EXPECTED) == set(LAYER_SHAPES)
+
+
+@pytest.mark.parametrize('name', NAMES)
 def test_trainable_parameter_count_matches_checkpoint(networks, name):
-    assert networks(name).trainable_parameters == NETWORKS[name][3]
-    assert NETWORKS[name][0].default_image_size == 224
+    assert networks(name).trainable_parameters == EXPECTED[name][1]
+    assert nets_factory.NETWORKS[name].default_image_size == 224
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_training_end_points_at_224(networks, name):
     net = networks(name)
     shapes = _shapes(net.train_end_points)
-    num_layers = NETWORKS[name][4]
+    num_layers = EXPECTED[name][2]
     expected = {'layer_%d' % layer: [2, side, side, depth]
                 for layer, (side, depth) in LAYER_SHAPES[name].items()}
     last_depth = LAYER_SHAPES[name][num_layers][1]
@@ -154,12 +153,12 @@ def test_training_end_points_at_224(networks, name):
     assert layers == {'layer_%d' % (i + 1) for i in range(num_layers)}
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_evaluation_tower_shares_variables_on_unknown_input_size(networks, name):
     net = networks(name)
     assert net.variables_after_eval == len(net.variables)
     assert net.eval_logits.shape.as_list() == [None, 1001]
-    depth = LAYER_SHAPES[name][NETWORKS[name][4]][1]
+    depth = LAYER_SHAPES[name][EXPECTED[name][2]][1]
     assert net.eval_end_points['global_pool'].shape.as_list() == [None, 1, 1, depth]
     # is_training given to the network wins over training_scope's is_training=True:
     # batch statistics and dropout only in the training tower, no updates from eval.
@@ -170,7 +169,7 @@ def test_evaluation_tower_shares_variables_on_unknown_input_size(networks, name)
     assert random_ops and all(op.startswith(net.scope + '/Logits/Dropout/') for op in random_ops)
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_batch_norm_updates_and_weight_decay(networks, name):
     net = networks(name)
     moving_means = [key for key in net.variables if key.endswith('/moving_mean')]
@@ -296,7 +295,7 @@ def _run(net, fetches, images, times=1):
                                                      ('mobilenet_edgetpu', [(2, 64)])])
 def test_evaluation_runs_on_small_inputs_of_any_size(networks, name, batches_and_sizes):
     net = networks(name)
-    depth = LAYER_SHAPES[name][NETWORKS[name][4]][1]
+    depth = LAYER_SHAPES[name][EXPECTED[name][2]][1]
     fetches = {key: net.eval_end_points[key] for key in ('Logits', 'Predictions', 'global_pool')}
     for batch, size in batches_and_sizes:
         images = _images(batch, size, size, 3)

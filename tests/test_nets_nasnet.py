@@ -15,16 +15,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from nets import nets_factory
 from nets.nasnet import nasnet, nasnet_utils, pnasnet
 
-# name -> (network function, arg scope function), as the network factory maps them.
-NETWORKS = {
-    'nasnet_cifar': (nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope),
-    'nasnet_mobile': (nasnet.build_nasnet_mobile, nasnet.nasnet_mobile_arg_scope),
-    'nasnet_large': (nasnet.build_nasnet_large, nasnet.nasnet_large_arg_scope),
-    'pnasnet_mobile': (pnasnet.build_pnasnet_mobile, pnasnet.pnasnet_mobile_arg_scope),
-    'pnasnet_large': (pnasnet.build_pnasnet_large, pnasnet.pnasnet_large_arg_scope),
-}
+# The registry's networks of this family; the tables below hold their expected values.
+NAMES = [name for name in nets_factory.NETWORKS if name.startswith(('nasnet_', 'pnasnet_'))]
 
 DEFAULT_IMAGE_SIZES = {'nasnet_cifar': 32, 'nasnet_mobile': 224, 'nasnet_large': 331,
                        'pnasnet_mobile': 224, 'pnasnet_large': 331}
@@ -93,8 +88,8 @@ def _default_build(name):
     """Static facts of `name` built as the factory does (inside its arg scope, with the
     factory's default weight decay 0), in training mode at its default size, 1001
     classes; for EVAL_TOWERS, then an eval tower sharing the weights."""
-    network_fn, arg_scope_fn = NETWORKS[name]
-    size = network_fn.default_image_size
+    spec = nets_factory.NETWORKS[name]
+    network_fn, arg_scope_fn, size = spec.model_fn, spec.arg_scope_fn, spec.default_image_size
     with tf.Graph().as_default():
         images = tf.placeholder(tf.float32, [BATCH, size, size, 3])
         with slim.arg_scope(arg_scope_fn(weight_decay=0.0)):
@@ -138,13 +133,17 @@ def _images(batch, size, seed=0):
 # -- The default builds -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+def test_expected_values_cover_the_registered_family():
+    assert set(NAMES) == set(DEFAULT_IMAGE_SIZES) == set(PARAMETER_COUNTS) == set(LAYOUTS)
+
+
+@pytest.mark.parametrize('name', NAMES)
 def test_trainable_parameter_count_and_default_image_size(name):
-    assert NETWORKS[name][0].default_image_size == DEFAULT_IMAGE_SIZES[name]
+    assert nets_factory.NETWORKS[name].default_image_size == DEFAULT_IMAGE_SIZES[name]
     assert _default_build(name)['trainable_parameters'] == PARAMETER_COUNTS[name]
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_end_point_shapes_in_training(name):
     build = _default_build(name)
     assert build['end_points'] == _expected_end_points(name, BATCH, 1001)
@@ -230,7 +229,7 @@ def test_checkpoint_variable_names_and_shapes(name, expected):
     assert {key: variables.get(key) for key in expected} == expected
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_no_model_scope_no_biases_and_a_root_global_step(name):
     variables = _default_build(name)['variables']
     # Top-level scopes as in the published checkpoints: no model scope.

@@ -14,26 +14,12 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from nets import mobilenet_v1, resnet_utils, resnet_v1, resnet_v2
+from nets import mobilenet_v1, nets_factory, resnet_utils, resnet_v1, resnet_v2
 
-# name -> (network function, arg scope function, classes of the published checkpoint)
-NETWORKS = {
-    'resnet_v1_50': (resnet_v1.resnet_v1_50, resnet_v1.resnet_arg_scope, 1000),
-    'resnet_v1_101': (resnet_v1.resnet_v1_101, resnet_v1.resnet_arg_scope, 1000),
-    'resnet_v1_152': (resnet_v1.resnet_v1_152, resnet_v1.resnet_arg_scope, 1000),
-    'resnet_v1_200': (resnet_v1.resnet_v1_200, resnet_v1.resnet_arg_scope, 1000),
-    'resnet_v2_50': (resnet_v2.resnet_v2_50, resnet_v2.resnet_arg_scope, 1001),
-    'resnet_v2_101': (resnet_v2.resnet_v2_101, resnet_v2.resnet_arg_scope, 1001),
-    'resnet_v2_152': (resnet_v2.resnet_v2_152, resnet_v2.resnet_arg_scope, 1001),
-    'resnet_v2_200': (resnet_v2.resnet_v2_200, resnet_v2.resnet_arg_scope, 1001),
-    'mobilenet_v1': (mobilenet_v1.mobilenet_v1, mobilenet_v1.mobilenet_v1_arg_scope, 1001),
-    'mobilenet_v1_075': (mobilenet_v1.mobilenet_v1_075, mobilenet_v1.mobilenet_v1_arg_scope,
-                         1001),
-    'mobilenet_v1_050': (mobilenet_v1.mobilenet_v1_050, mobilenet_v1.mobilenet_v1_arg_scope,
-                         1001),
-    'mobilenet_v1_025': (mobilenet_v1.mobilenet_v1_025, mobilenet_v1.mobilenet_v1_arg_scope,
-                         1001),
-}
+# The registry's networks of this family; they are built with the published checkpoint's
+# number of classes.
+NAMES = [name for name in nets_factory.NETWORKS
+         if name.startswith(('resnet_v1_', 'resnet_v2_', 'mobilenet_v1'))]
 
 # Trainable parameters of the published checkpoints.
 PARAMETER_COUNTS = {
@@ -51,8 +37,8 @@ PARAMETER_COUNTS = {
     'mobilenet_v1_025': 470_329,
 }
 
-RESNETS = [name for name in NETWORKS if name.startswith('resnet')]
-MOBILENETS = [name for name in NETWORKS if name.startswith('mobilenet')]
+RESNETS = [name for name in NAMES if name.startswith('resnet')]
+MOBILENETS = [name for name in NAMES if name.startswith('mobilenet')]
 # The cheapest network of each family: built in this process, with reuse towers.
 SMALLEST = ['resnet_v1_50', 'resnet_v2_50', 'mobilenet_v1']
 
@@ -68,11 +54,11 @@ def _build(name, input_shape, **kwargs):
     Returns (inputs placeholder, net, end_points); num_classes defaults to the
     checkpoint's.
     """
-    network_fn, arg_scope_fn, num_classes = NETWORKS[name]
+    spec = nets_factory.NETWORKS[name]
     inputs = tf.placeholder(tf.float32, input_shape)
-    kwargs.setdefault('num_classes', num_classes)
-    with slim.arg_scope(arg_scope_fn()):
-        net, end_points = network_fn(inputs, **kwargs)
+    kwargs.setdefault('num_classes', spec.num_classes)
+    with slim.arg_scope(spec.arg_scope_fn()):
+        net, end_points = spec.model_fn(inputs, **kwargs)
     return inputs, net, end_points
 
 
@@ -101,7 +87,8 @@ def _add_towers(name, inputs):
         output_stride=16, on `inputs`, static shapes only.
     Returns a dict of static shapes, fetched values and graph bookkeeping.
     """
-    network_fn, arg_scope_fn, num_classes = NETWORKS[name]
+    spec = nets_factory.NETWORKS[name]
+    network_fn, arg_scope_fn, num_classes = spec.model_fn, spec.arg_scope_fn, spec.num_classes
     graph = tf.get_default_graph()
     variable_count = len(tf.global_variables())
     update_count = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
@@ -297,7 +284,7 @@ def test_weight_decay_covers_the_expected_layers(name, regularized):
 @pytest.mark.parametrize('name', SMALLEST)
 def test_end_points_at_64_in_training_and_evaluation(name):
     towers = _network(name)['towers']
-    num_classes = NETWORKS[name][2]
+    num_classes = nets_factory.NETWORKS[name].num_classes
     if name.startswith('resnet'):
         expected = _resnet_end_point_shapes(name, num_classes, batch=2, size=64)
         logits_key, predictions_key = name + '/spatial_squeeze', 'predictions'
@@ -338,7 +325,7 @@ def test_reuse_shares_variables_and_only_training_updates(name):
 ])
 def test_unknown_input_size_builds_and_features_without_classes(name, depth):
     towers = _network(name)['towers']
-    assert towers['static']['any_size'] == [None, NETWORKS[name][2]]
+    assert towers['static']['any_size'] == [None, nets_factory.NETWORKS[name].num_classes]
     assert towers['static']['features'] == [None, 1, 1, depth]
     assert towers['feature_shapes'] == [(2, 1, 1, depth)] * 2
 
@@ -527,16 +514,21 @@ def test_mobilenet_rejects_inputs_not_of_rank_4():
 # -- All twelve networks (last, so the child builds while the tests above run) -----
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+def test_expected_values_cover_the_registered_family():
+    assert set(NAMES) == set(PARAMETER_COUNTS)
+    assert set(MOBILENETS) == set(MOBILENET_DEPTH_MULTIPLIERS)
+
+
+@pytest.mark.parametrize('name', NAMES)
 def test_trainable_parameter_count_matches_checkpoint(name):
     assert _network(name)['trainable_parameters'] == PARAMETER_COUNTS[name]
-    assert NETWORKS[name][0].default_image_size == 224
+    assert nets_factory.NETWORKS[name].default_image_size == 224
 
 
 @pytest.mark.parametrize('name', RESNETS)
 def test_resnet_end_points_in_training_mode_at_224(name):
     build = _network(name)
-    num_classes = NETWORKS[name][2]
+    num_classes = nets_factory.NETWORKS[name].num_classes
     assert build['net'] == [2, num_classes]
     expected = _resnet_end_point_shapes(name, num_classes, batch=2, size=224)
     assert {key: build['end_points'].get(key) for key in expected} == expected
@@ -550,7 +542,7 @@ def test_mobilenet_end_points_in_training_mode_at_224(name):
     assert build['end_points'] == expected
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_batch_norm_updates_land_in_update_ops_when_training(name):
     build = _network(name)
     batch_norms = [key for key in build['variables'] if key.endswith('/moving_mean')]

@@ -13,16 +13,11 @@ import pytest
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
-from nets import alexnet, overfeat, vgg
+from nets import alexnet, nets_factory, overfeat, vgg
 
-# name -> (network function, arg scope function)
-NETWORKS = {
-    'alexnet_v2': (alexnet.alexnet_v2, alexnet.alexnet_v2_arg_scope),
-    'overfeat': (overfeat.overfeat, overfeat.overfeat_arg_scope),
-    'vgg_a': (vgg.vgg_a, vgg.vgg_arg_scope),
-    'vgg_16': (vgg.vgg_16, vgg.vgg_arg_scope),
-    'vgg_19': (vgg.vgg_19, vgg.vgg_arg_scope),
-}
+# The registry's networks of this family; the tables below hold their expected values.
+NAMES = [name for name in nets_factory.NETWORKS
+         if name.startswith(('alexnet_', 'overfeat', 'vgg_'))]
 
 PARAMETER_COUNTS = {
     'alexnet_v2': 50_303_912,
@@ -66,7 +61,8 @@ def _images(batch, height, width, seed=0):
 def _build(name):
     """Builds `name` as the factory does (training mode, 1000 classes, default size,
     inside its arg scope), then eval-mode towers with reuse=True on other inputs."""
-    network_fn, arg_scope_fn = NETWORKS[name]
+    spec = nets_factory.NETWORKS[name]
+    network_fn, arg_scope_fn = spec.model_fn, spec.arg_scope_fn
     graph = tf.Graph()
     towers = {}
     with graph.as_default(), slim.arg_scope(arg_scope_fn(weight_decay=WEIGHT_DECAY)):
@@ -150,11 +146,15 @@ EXPECTED_END_POINT_SHAPES = {
 # -- Static checks on the module's builds --------------------------------------------
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+def test_expected_values_cover_the_registered_family():
+    assert set(NAMES) == set(PARAMETER_COUNTS) == set(DEFAULT_IMAGE_SIZES) == set(DENSE_INPUTS)
+
+
+@pytest.mark.parametrize('name', NAMES)
 def test_parameter_count_default_size_and_regularisation(name, built):
     network = built(name)
     assert network.trainable_parameters == PARAMETER_COUNTS[name]
-    assert NETWORKS[name][0].default_image_size == DEFAULT_IMAGE_SIZES[name]
+    assert nets_factory.NETWORKS[name].default_image_size == DEFAULT_IMAGE_SIZES[name]
     assert network.logits.shape.as_list() == [BATCH, 1000]
     # Weights and biases only, each weight tensor L2-regularised once.
     weights = [v for v in network.variables if v.endswith('/weights')]
@@ -164,7 +164,7 @@ def test_parameter_count_default_size_and_regularisation(name, built):
     assert network.variables_after_towers == len(network.variables)
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_end_point_names_order_and_shapes(name, built):
     end_points = built(name).end_points
     expected = EXPECTED_END_POINT_SHAPES[name]
@@ -230,7 +230,7 @@ def test_vgg_16_checkpoint_names_spelled_out(built):
     assert {key: variables.get(key) for key in expected} == expected
 
 
-@pytest.mark.parametrize('name', list(NETWORKS))
+@pytest.mark.parametrize('name', NAMES)
 def test_towers_on_other_input_sizes(name, built):
     towers = built(name).towers
     _, logits, end_points = towers['any_size']
@@ -335,7 +335,8 @@ def test_overfeat_initial_values():
 @pytest.mark.parametrize('name, num_classes', [
     ('alexnet_v2', 0), ('overfeat', None), ('vgg_a', 0), ('vgg_19', None)])
 def test_without_classes_returns_fc7_and_creates_no_logits(name, num_classes):
-    network_fn, arg_scope_fn = NETWORKS[name]
+    spec = nets_factory.NETWORKS[name]
+    network_fn, arg_scope_fn = spec.model_fn, spec.arg_scope_fn
     size = network_fn.default_image_size
     with tf.Graph().as_default():
         images = tf.placeholder(tf.float32, [None, size, size, 3])

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
 
+from nets import nets_factory
 from preprocessing import (
     cifarnet_preprocessing,
     inception_preprocessing,
@@ -12,6 +13,7 @@ from preprocessing import (
 )
 from preprocessing.preprocessing_factory import (
     PREPROCESSING_MODULES,
+    STYLE_MODULES,
     get_preprocessing,
     uses_bounding_boxes,
 )
@@ -266,11 +268,14 @@ def test_factory_maps_every_name_to_its_style():
     expected = {name: STYLES[style][0]
                 for style, names in EXPECTED_STYLE_NAMES.items() for name in names}
     assert PREPROCESSING_MODULES == expected
+    assert STYLE_MODULES == {style: module for style, (module, _, _) in STYLES.items()}
+    # The factory takes the style names and the network names of the registry, no others.
+    assert set(PREPROCESSING_MODULES) == set(STYLE_MODULES) | set(nets_factory.NETWORKS)
 
 
 @pytest.mark.parametrize('name, style', [
     ('lenet', 'lenet'), ('nasnet_cifar', 'cifarnet'), ('mobilenet_v2_140', 'inception'),
-    ('resnet_v1_50', 'vgg'),
+    ('resnet_v1_50', 'vgg'), ('inception', 'inception'), ('vgg', 'vgg'),
 ])
 def test_factory_function_runs_the_style(sess, name, style):
     module, height, width = STYLES[style]
@@ -295,7 +300,8 @@ def test_factory_passes_flags_and_kwargs():
 def test_factory_rejects_unknown_name(lookup):
     with pytest.raises(ValueError) as error:
         lookup('resnet_v3_50')
-    assert 'resnet_v3_50' in str(error.value)
+    assert 'Preprocessing name [resnet_v3_50] was not recognized; valid names: ' \
+        in str(error.value)
     assert ', '.join(sorted(PREPROCESSING_MODULES)) in str(error.value)
 
 
