@@ -21,6 +21,7 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from nets import inception_utils
+from nets.mobilenet import mobilenet
 from nets.mobilenet.conv_blocks import _fixed_padding
 
 # TF-Slim's name, kept importable.
@@ -86,52 +87,46 @@ def mobilenet_v1_base(inputs, final_endpoint='Conv2d_13_pointwise', min_depth=8,
     end_points = {}
     with tf.variable_scope(scope, 'MobilenetV1', [inputs]):
         with slim.arg_scope([slim.conv2d, slim.separable_conv2d], padding=padding):
-            # Product of the strides applied so far; once it equals output_stride,
-            # later strides become dilation, accumulated in `rate`.
-            current_stride = 1
-            rate = 1
+            schedule = mobilenet.AtrousSchedule(output_stride)
             net = inputs
             for i, conv_def in enumerate(conv_defs):
-                if output_stride is not None and current_stride == output_stride:
-                    layer_stride = 1
-                    layer_rate = rate
-                    rate *= conv_def.stride
-                else:
-                    layer_stride = conv_def.stride
-                    layer_rate = 1
-                    current_stride *= conv_def.stride
-
-                if isinstance(conv_def, Conv):
-                    end_point = 'Conv2d_%d' % i
-                    if use_explicit_padding:
-                        net = _fixed_padding(net, conv_def.kernel)
-                    net = slim.conv2d(net, depth(conv_def.depth), conv_def.kernel,
-                                      stride=layer_stride, scope=end_point)
+                stride, rate = schedule.next_layer(conv_def.stride)
+                for end_point, layer in _layers(i, conv_def, depth, stride, rate,
+                                                use_explicit_padding):
+                    net = layer(net)
                     end_points[end_point] = net
                     if end_point == final_endpoint:
                         return net, end_points
-                elif isinstance(conv_def, DepthSepConv):
-                    end_point = 'Conv2d_%d_depthwise' % i
-                    if use_explicit_padding:
-                        net = _fixed_padding(net, conv_def.kernel, layer_rate)
-                    # num_outputs=None: depthwise only; the 1x1 below mixes channels.
-                    net = slim.separable_conv2d(net, None, conv_def.kernel, depth_multiplier=1,
-                                                stride=layer_stride, rate=layer_rate,
-                                                scope=end_point)
-                    end_points[end_point] = net
-                    if end_point == final_endpoint:
-                        return net, end_points
-
-                    end_point = 'Conv2d_%d_pointwise' % i
-                    net = slim.conv2d(net, depth(conv_def.depth), [1, 1], stride=1,
-                                      scope=end_point)
-                    end_points[end_point] = net
-                    if end_point == final_endpoint:
-                        return net, end_points
-                else:
-                    raise ValueError('Unknown convolution type %s for layer %d'
-                                     % (type(conv_def).__name__, i))
     raise ValueError('Unknown final endpoint %s' % final_endpoint)
+
+
+def _layers(index, conv_def, depth, stride, rate, use_explicit_padding):
+    """[(end point, fn(net) -> net)] of layer `index`, as `conv_def` describes it;
+    `depth(channels)` applies the depth multiplier."""
+    if isinstance(conv_def, Conv):
+        def conv(net):
+            if use_explicit_padding:
+                net = _fixed_padding(net, conv_def.kernel)
+            return slim.conv2d(net, depth(conv_def.depth), conv_def.kernel, stride=stride,
+                               scope='Conv2d_%d' % index)
+
+        return [('Conv2d_%d' % index, conv)]
+    if isinstance(conv_def, DepthSepConv):
+        def depthwise(net):
+            if use_explicit_padding:
+                net = _fixed_padding(net, conv_def.kernel, rate)
+            # num_outputs=None: depthwise only; the 1x1 pointwise layer mixes channels.
+            return slim.separable_conv2d(net, None, conv_def.kernel, depth_multiplier=1,
+                                         stride=stride, rate=rate,
+                                         scope='Conv2d_%d_depthwise' % index)
+
+        def pointwise(net):
+            return slim.conv2d(net, depth(conv_def.depth), [1, 1], stride=1,
+                               scope='Conv2d_%d_pointwise' % index)
+
+        return [('Conv2d_%d_depthwise' % index, depthwise),
+                ('Conv2d_%d_pointwise' % index, pointwise)]
+    raise ValueError('Unknown convolution type %s for layer %d' % (type(conv_def).__name__, index))
 
 
 def mobilenet_v1(inputs, num_classes=1000, dropout_keep_prob=0.999, is_training=True,

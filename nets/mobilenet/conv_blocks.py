@@ -192,14 +192,10 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=_EXPAND_BY_6, stride
         if padding != 'SAME':
             raise TypeError('`use_explicit_padding` should only be used with "SAME" padding.')
         padding = 'VALID'
-    conv_args = {}
-    if inner_activation_fn is not None:
-        conv_args['activation_fn'] = inner_activation_fn
-    depthwise_args = dict(conv_args)
-    if depthwise_activation_fn is not None:
-        depthwise_args['activation_fn'] = depthwise_activation_fn
-    if endpoints is None:
-        endpoints = {}
+    conv_args = {} if inner_activation_fn is None else {'activation_fn': inner_activation_fn}
+    depthwise_args = dict(conv_args) if depthwise_activation_fn is None else {
+        'activation_fn': depthwise_activation_fn}
+    endpoints = {} if endpoints is None else endpoints
 
     def pad(net):
         return _fixed_padding(net, kernel_size, rate) if use_explicit_padding else net
@@ -221,22 +217,20 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=_EXPAND_BY_6, stride
         if depthwise_location == 'input':
             net = depthwise(net, activation_fn=None)
 
-        if callable(expansion_size):
-            inner_size = expansion_size(num_inputs=in_channels)
-        else:
-            inner_size = expansion_size
+        inner_size = (expansion_size(num_inputs=in_channels) if callable(expansion_size)
+                      else expansion_size)
         if inner_size > net.get_shape().as_list()[3]:
             if expansion_fn is split_conv:
-                net = split_conv(net, inner_size, num_ways=split_expansion,
-                                 divisible_by=split_divisible_by, stride=1, scope='expand',
-                                 normalizer_fn=normalizer_fn)
+                expand = functools.partial(split_conv, num_ways=split_expansion,
+                                           divisible_by=split_divisible_by, stride=1)
             elif depthwise_location is None:
                 # A fused block: the expansion does the block's spatial convolution.
-                net = expansion_fn(pad(net), inner_size, scope='expand',
-                                   normalizer_fn=normalizer_fn, stride=stride, rate=rate,
-                                   padding=padding)
+                net = pad(net)
+                expand = functools.partial(expansion_fn, stride=stride, rate=rate,
+                                           padding=padding)
             else:
-                net = expansion_fn(net, inner_size, scope='expand', normalizer_fn=normalizer_fn)
+                expand = expansion_fn
+            net = expand(net, inner_size, scope='expand', normalizer_fn=normalizer_fn)
             endpoints['expansion_output'] = tf.identity(net, 'expansion_output')
             net = endpoints['expansion_output']
 
@@ -254,12 +248,18 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=_EXPAND_BY_6, stride
         if depthwise_location == 'output':
             net = depthwise(net, activation_fn=None)
 
-        if callable(residual):
-            net = residual(input_tensor=input_tensor, output_tensor=net)
-        elif residual and stride == 1 and net.get_shape().as_list()[3] == in_channels:
-            # stride == 1 also covers dilated blocks, whose output keeps the input's size.
-            net += input_tensor
-        return tf.identity(net, name='output')
+        return tf.identity(_add_residual(residual, input_tensor, net, stride), name='output')
+
+
+def _add_residual(residual, input_tensor, output_tensor, stride):
+    """`output_tensor` plus the shortcut that `residual` asks for (see expanded_conv)."""
+    if callable(residual):
+        return residual(input_tensor=input_tensor, output_tensor=output_tensor)
+    if (residual and stride == 1
+            and output_tensor.get_shape().as_list()[3] == input_tensor.get_shape().as_list()[3]):
+        # stride == 1 also covers dilated blocks, whose output keeps the input's size.
+        return output_tensor + input_tensor
+    return output_tensor
 
 
 @slim.add_arg_scope

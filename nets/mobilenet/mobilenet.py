@@ -87,6 +87,52 @@ def _scope_all(scope, default_scope=None):
         yield variable_scope
 
 
+class AtrousSchedule:
+    """The stride and atrous rate of each layer under an output stride.
+
+    Once the product of the strides applied reaches `output_stride` (None: never), each
+    later layer keeps stride 1 and dilates by the strides it would have applied so far.
+    """
+
+    def __init__(self, output_stride):
+        self._output_stride = output_stride
+        self._current_stride = 1
+        self._rate = 1
+
+    def next_layer(self, stride):
+        """(stride, rate) of the next layer, whose nominal stride is `stride`."""
+        if self._output_stride is not None and self._current_stride == self._output_stride:
+            layer = (1, self._rate)
+            self._rate *= stride
+        else:
+            layer = (stride, 1)
+            self._current_stride *= stride
+        return layer
+
+
+def _layer_params(opdef, multiplier, schedule, use_explicit_padding):
+    """(params of `opdef.op` for the next layer, its atrous rate)."""
+    params = dict(opdef.params)
+    opdef.multiplier_func(params, multiplier)
+    params['stride'], rate = schedule.next_layer(params.get('stride', 1))
+    if rate > 1:
+        params['rate'] = rate
+    if use_explicit_padding and opdef.op in _SELF_PADDING_OPS:
+        params['use_explicit_padding'] = True
+    return params, rate
+
+
+def _named_outputs(operations, layer_of_name_scope):
+    """{'layer_<i>/<name>': tensor} of the `operations` named '...output' directly in a
+    layer's name scope (blocks name their noteworthy tensors so; see expanded_conv)."""
+    outputs = {}
+    for operation in operations:
+        name_scope, name = posixpath.split(operation.name)
+        if name.endswith('output') and name_scope in layer_of_name_scope:
+            outputs[layer_of_name_scope[name_scope] + '/' + name] = operation.outputs[0]
+    return outputs
+
+
 @slim.add_arg_scope
 def mobilenet_base(inputs, conv_defs, multiplier=1.0, final_endpoint=None, output_stride=None,
                    use_explicit_padding=False, scope=None, is_training=False):
@@ -129,42 +175,22 @@ def mobilenet_base(inputs, conv_defs, multiplier=1.0, final_endpoint=None, outpu
             safe_arg_scope([slim.batch_norm], is_training=is_training), \
             _set_arg_scope_defaults(conv_defs.get('defaults', {})), \
             _set_arg_scope_defaults(overrides):
-        # current_stride: product of the strides applied so far; once it reaches
-        # output_stride, later strides accumulate in `rate` instead.
-        current_stride = 1
-        rate = 1
+        schedule = AtrousSchedule(output_stride)
         net = inputs
         end_points = {}
         layer_of_name_scope = {}
         for end_point, opdef in zip(layer_names, conv_defs['spec'], strict=True):
-            params = dict(opdef.params)
-            opdef.multiplier_func(params, multiplier)
-            stride = params.get('stride', 1)
-            if output_stride is not None and current_stride == output_stride:
-                layer_stride, layer_rate = 1, rate
-                rate *= stride
-            else:
-                layer_stride, layer_rate = stride, 1
-                current_stride *= stride
-            params['stride'] = layer_stride
-            if layer_rate > 1:
-                params['rate'] = layer_rate
-            if use_explicit_padding:
-                if opdef.op in _SELF_PADDING_OPS:
-                    params['use_explicit_padding'] = True
-                elif 'kernel_size' in params:
-                    net = _fixed_padding(net, params['kernel_size'], layer_rate)
+            params, rate = _layer_params(opdef, multiplier, schedule, use_explicit_padding)
+            if (use_explicit_padding and opdef.op not in _SELF_PADDING_OPS
+                    and 'kernel_size' in params):
+                net = _fixed_padding(net, params['kernel_size'], rate)
             net = opdef.op(net, **params)
             end_points[end_point] = net
             layer_of_name_scope[posixpath.dirname(net.op.name)] = end_point
             if end_point == final_endpoint:
                 break
-
-    # Blocks name their noteworthy tensors '...output' (see expanded_conv).
-    for operation in graph.get_operations()[first_new_op:]:
-        name_scope, name = posixpath.split(operation.name)
-        if name.endswith('output') and name_scope in layer_of_name_scope:
-            end_points[layer_of_name_scope[name_scope] + '/' + name] = operation.outputs[0]
+    end_points.update(_named_outputs(graph.get_operations()[first_new_op:],
+                                     layer_of_name_scope))
     return net, end_points
 
 
