@@ -21,13 +21,13 @@ def test_flags_give_the_cluster_and_this_task():
     assert (worker.num_ps_tasks, worker.num_workers, worker.is_chief) == (2, 3, False)
     assert worker.cluster_spec().as_dict() == {'ps': ['ps0:2222', 'ps1:2222'],
                                                'worker': ['w0:2222', 'w1:2222', 'w2:2222']}
-    assert list(cluster_lib.session_config(worker).device_filters) == ['/job:ps',
-                                                                       '/job:worker/task:2']
+    assert list(cluster_lib.device_filter_config(worker).device_filters) == [
+        '/job:ps', '/job:worker/task:2']
     assert cluster_lib.cluster_from_flags('ps0:1', 'w0:1,w1:1', 'worker', 0, environ={}).is_chief
 
     ps = cluster_lib.cluster_from_flags('ps0:2222,ps1:2222', 'w0:2222', 'ps', 1, environ={})
     assert (ps.job_name, ps.task_index, ps.is_chief) == ('ps', 1, False)
-    assert list(cluster_lib.session_config(ps).device_filters) == ['/job:ps/task:1']
+    assert list(cluster_lib.device_filter_config(ps).device_filters) == ['/job:ps/task:1']
 
 
 def test_without_cluster_flags_or_tf_config_training_is_local():

@@ -17,6 +17,8 @@ import os
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+import mixed_precision
+
 PS_JOB = 'ps'
 WORKER_JOB = 'worker'
 # Model Garden and Estimator clusters name their first worker "chief"; it becomes worker 0.
@@ -193,8 +195,8 @@ def _cluster_from_tf_config(tf_config):
     return ClusterConfig(ps, workers, WORKER_JOB, index)
 
 
-def session_config(cluster):
-    """The ConfigProto for this process's sessions and server.
+def device_filter_config(cluster):
+    """The float32 ConfigProto of this process's sessions and server: its device filters.
 
     Device filters keep a session from waiting for tasks it never uses: a worker talks to the
     parameter servers and itself, not to the other workers, and a ps only to itself.
@@ -203,8 +205,9 @@ def session_config(cluster):
         device_filters = ['/job:ps/task:%d' % cluster.task_index]
     else:
         device_filters = ['/job:ps', '/job:worker/task:%d' % cluster.task_index]
-    # Soft placement lets TF-Slim's GPU device strings run on CPU-only machines.
-    return tf.ConfigProto(allow_soft_placement=True, device_filters=device_filters)
+    config = mixed_precision.session_config()
+    config.device_filters.extend(device_filters)
+    return config
 
 
 def start_server(cluster):
@@ -213,7 +216,7 @@ def start_server(cluster):
                  cluster.job_name, cluster.task_index, cluster.num_ps_tasks, cluster.num_workers,
                  cluster.cluster_spec().task_address(cluster.job_name, cluster.task_index))
     return tf.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
-                           task_index=cluster.task_index, config=session_config(cluster))
+                           task_index=cluster.task_index, config=device_filter_config(cluster))
 
 
 def _done_queue(cluster, ps_task):
@@ -230,7 +233,7 @@ def worker_done_op(cluster):
     """An op putting this worker's token into every ps task's done queue.
 
     Build it in the worker's training graph, before the graph is finalized, and run it once
-    after training, in a tf.Session(server.target, config=session_config(cluster)).
+    after training, in a tf.Session(server.target, config=device_filter_config(cluster)).
     """
     if cluster.job_name != WORKER_JOB:
         raise ValueError('worker_done_op is for worker tasks, not %s task %d.'
@@ -251,7 +254,7 @@ def serve_until_workers_done(cluster, server):
                          % (cluster.job_name, cluster.task_index))
     with tf.Graph().as_default():
         next_done_worker = _done_queue(cluster, cluster.task_index).dequeue()
-        with tf.Session(server.target, config=session_config(cluster)) as session:
+        with tf.Session(server.target, config=device_filter_config(cluster)) as session:
             for num_done in range(1, cluster.num_workers + 1):
                 worker = session.run(next_done_worker)
                 logging.info('ps task %d: worker %d is done (%d of %d)', cluster.task_index,

@@ -91,7 +91,7 @@ def train(options):
         options, master=server.target, task=cluster_config.task_index,
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
     mixed_precision.log_hardware_note(options.mixed_precision)
-    config = mixed_precision.configure_session(cluster.session_config(cluster_config),
+    config = mixed_precision.configure_session(cluster.device_filter_config(cluster_config),
                                                options.mixed_precision)
     return _train_worker(options, config, cluster_config)
 
