@@ -44,6 +44,13 @@ def define_flags(options_class, flag_values=flags.FLAGS):
         definer(field.name, field.default, field.metadata['help'], flag_values=flag_values)
 
 
+def subset(options, options_class):
+    """The `options_class` instance holding those fields of `options` (a dataclass that has
+    them all), for helpers that need one group of settings only."""
+    return options_class(**{field.name: getattr(options, field.name)
+                            for field in dataclasses.fields(options_class)})
+
+
 def options_from_flags(options_class, flag_values=flags.FLAGS):
     """Builds an `options_class` instance from parsed flag values."""
     return options_class(**{field.name: flag_values[field.name].value

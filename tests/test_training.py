@@ -15,6 +15,7 @@ import flag_options
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from training import losses, optimization, trainer
+from training.optimization import LearningRateOptions, OptimizerOptions
 from training.train_options import TrainOptions
 
 
@@ -109,57 +110,59 @@ def test_label_smoothing_changes_the_loss():
 ])
 def test_learning_rate_schedules(decay_type, expected):
     # 100 examples, batch 10, one epoch per decay: 10 steps per decay.
-    options = TrainOptions(learning_rate=0.1, learning_rate_decay_type=decay_type,
-                           learning_rate_decay_factor=0.5, num_epochs_per_decay=1.0,
-                           end_learning_rate=0.01, batch_size=10)
-    with tf.Graph().as_default():
-        step = tf.placeholder(tf.int64, [])
-        rate = optimization.learning_rate_schedule(options, 100, step)
-        with tf.Session() as session:
-            values = [session.run(rate, {step: s}) for s in (0, 15, 25)]
-    assert values == pytest.approx(expected, rel=1e-6)
+    options = LearningRateOptions(learning_rate=0.1, learning_rate_decay_type=decay_type,
+                                  learning_rate_decay_factor=0.5, num_epochs_per_decay=1.0,
+                                  end_learning_rate=0.01)
+    assert _rates(options, [0, 15, 25], batch_size=10) == pytest.approx(expected, rel=1e-6)
 
 
-def _rates(options, steps, num_samples=100):
+def _rates(options, steps, num_samples=100, **epoch_and_end):
+    """The rates of `options` (LearningRateOptions) at `steps`; `epoch_and_end` are the
+    batch_size, replicas_to_aggregate and max_number_of_steps of learning_rate_schedule."""
     with tf.Graph().as_default():
         step = tf.placeholder(tf.int64, [])
-        rate = optimization.learning_rate_schedule(options, num_samples, step)
+        rate = optimization.learning_rate_schedule(options, step, num_samples, **epoch_and_end)
         with tf.Session() as session:
             return [session.run(rate, {step: s}) for s in steps]
 
 
 def test_cosine_decay_after_linear_warmup():
     # 100 examples, batch 10: one warm-up epoch is 10 steps; the cosine spans steps 10..110.
-    options = TrainOptions(learning_rate=0.1, end_learning_rate=0.01, batch_size=10,
-                           learning_rate_decay_type='cosine', warmup_epochs=1.0,
-                           max_number_of_steps=110)
-    assert _rates(options, [0, 5, 10, 60, 110, 200]) == pytest.approx(
+    options = LearningRateOptions(learning_rate=0.1, end_learning_rate=0.01,
+                                  learning_rate_decay_type='cosine', warmup_epochs=1.0)
+    assert _rates(options, [0, 5, 10, 60, 110, 200], batch_size=10,
+                  max_number_of_steps=110) == pytest.approx(
         [0.0, 0.05, 0.1, 0.055, 0.01, 0.01], rel=1e-5)
     with pytest.raises(ValueError, match='set --max_number_of_steps'):
-        _rates(dataclasses.replace(options, max_number_of_steps=None), [0])
+        _rates(options, [0], batch_size=10)
 
 
 def test_warmup_reaches_the_decayed_rate_and_sync_replicas_shorten_the_decay():
-    options = TrainOptions(learning_rate=0.1, learning_rate_decay_factor=0.5,
-                           num_epochs_per_decay=1.0, batch_size=10, warmup_epochs=1.0)
-    assert _rates(options, [5, 10, 15, 25]) == pytest.approx([0.025, 0.05, 0.05, 0.025],
-                                                             rel=1e-5)
+    options = LearningRateOptions(learning_rate=0.1, learning_rate_decay_factor=0.5,
+                                  num_epochs_per_decay=1.0, warmup_epochs=1.0)
+    assert _rates(options, [5, 10, 15, 25], batch_size=10) == pytest.approx(
+        [0.025, 0.05, 0.05, 0.025], rel=1e-5)
     # Each synchronous step aggregates two batches, so one epoch is 5 steps.
-    synchronous = dataclasses.replace(options, warmup_epochs=0.0, sync_replicas=True,
-                                      replicas_to_aggregate=2)
-    assert _rates(synchronous, [4, 5, 10]) == pytest.approx([0.1, 0.05, 0.025], rel=1e-5)
+    synchronous = dataclasses.replace(options, warmup_epochs=0.0)
+    assert _rates(synchronous, [4, 5, 10], batch_size=10, replicas_to_aggregate=2) == \
+        pytest.approx([0.1, 0.05, 0.025], rel=1e-5)
 
 
 def test_every_optimizer_builds_and_unknown_names_are_listed():
     with tf.Graph().as_default():
         for name in optimization.OPTIMIZERS:
-            options = dataclasses.replace(TrainOptions(), optimizer=name)
+            options = OptimizerOptions(optimizer=name)
             assert isinstance(optimization.make_optimizer(options, 0.1), tf.train.Optimizer)
         with pytest.raises(ValueError, match='valid optimizers: adadelta, adagrad, adam'):
-            optimization.make_optimizer(TrainOptions(optimizer='lamb'), 0.1)
+            optimization.make_optimizer(OptimizerOptions(optimizer='lamb'), 0.1)
         with pytest.raises(ValueError, match='valid types: cosine, exponential, fixed, polynomial'):
             optimization.learning_rate_schedule(
-                TrainOptions(learning_rate_decay_type='step'), 100, tf.constant(0))
+                LearningRateOptions(learning_rate_decay_type='step'), tf.constant(0), 100, 32)
+    # Training hands each helper its own group of the flags.
+    options = TrainOptions(optimizer='adam', learning_rate=0.5)
+    assert flag_options.subset(options, OptimizerOptions) == OptimizerOptions(optimizer='adam')
+    assert flag_options.subset(options, LearningRateOptions) == LearningRateOptions(
+        learning_rate=0.5)
 
 
 # Except num_readers and num_preprocessing_threads: TF-Slim's 4 became None, AUTOTUNE (issue 6).

@@ -1,10 +1,56 @@
-"""Learning-rate schedules and optimizers, by TF-Slim's flag names."""
+"""Learning-rate schedules and optimizers, by TF-Slim's flag names, with their options."""
+
+import dataclasses
 
 import tensorflow.compat.v1 as tf
+
+from flag_options import option
 
 DECAY_TYPES = ('cosine', 'exponential', 'fixed', 'polynomial')
 
 OPTIMIZERS = ('adadelta', 'adagrad', 'adam', 'ftrl', 'momentum', 'rmsprop', 'sgd')
+
+
+@dataclasses.dataclass
+class OptimizerOptions:
+    """TF-Slim's optimizer flags."""
+
+    optimizer: str = option(
+        'rmsprop', 'The name of the optimizer, one of "adadelta", "adagrad", "adam", "ftrl", '
+        '"momentum", "sgd" or "rmsprop".')
+    adadelta_rho: float = option(0.95, 'The decay rate for adadelta.')
+    adagrad_initial_accumulator_value: float = option(
+        0.1, 'Starting value for the AdaGrad accumulators.')
+    adam_beta1: float = option(0.9, 'The exponential decay rate for the 1st moment estimates.')
+    adam_beta2: float = option(0.999, 'The exponential decay rate for the 2nd moment estimates.')
+    opt_epsilon: float = option(1.0, 'Epsilon term for the optimizer.')
+    ftrl_learning_rate_power: float = option(-0.5, 'The learning rate power.')
+    ftrl_initial_accumulator_value: float = option(
+        0.1, 'Starting value for the FTRL accumulators.')
+    ftrl_l1: float = option(0.0, 'The FTRL l1 regularization strength.')
+    ftrl_l2: float = option(0.0, 'The FTRL l2 regularization strength.')
+    momentum: float = option(
+        0.9, 'The momentum for the MomentumOptimizer and RMSPropOptimizer.')
+    rmsprop_momentum: float = option(0.9, 'Momentum.')
+    rmsprop_decay: float = option(0.9, 'Decay term for RMSProp.')
+
+
+@dataclasses.dataclass
+class LearningRateOptions:
+    """TF-Slim's learning-rate flags, and warm-up."""
+
+    learning_rate_decay_type: str = option(
+        'exponential', 'Specifies how the learning rate is decayed. One of "fixed", '
+        '"exponential", "polynomial" or "cosine" (from --learning_rate down to '
+        '--end_learning_rate at --max_number_of_steps).')
+    learning_rate: float = option(0.01, 'Initial learning rate.')
+    end_learning_rate: float = option(
+        0.0001, 'The minimal end learning rate used by a polynomial decay learning rate.')
+    learning_rate_decay_factor: float = option(0.94, 'Learning rate decay factor.')
+    num_epochs_per_decay: float = option(
+        2.0, 'Number of epochs after which learning rate decays.')
+    warmup_epochs: float = option(
+        0.0, 'Epochs of linear learning-rate warm-up from 0 before the decay schedule.')
 
 
 def decay_steps(num_samples_per_epoch, num_epochs_per_decay, batch_size, replicas_to_aggregate=1):
@@ -16,30 +62,33 @@ def decay_steps(num_samples_per_epoch, num_epochs_per_decay, batch_size, replica
                       / replicas_to_aggregate))
 
 
-def learning_rate_schedule(options, num_samples_per_epoch, global_step):
+def learning_rate_schedule(options, global_step, num_samples_per_epoch, batch_size,
+                           replicas_to_aggregate=1, max_number_of_steps=None):
     """The learning-rate tensor of `options.learning_rate_decay_type`, after any warm-up.
 
-    `options` carries TF-Slim's learning-rate settings (see `TrainOptions`). With
+    `options` is a `LearningRateOptions`. Epochs become steps of `batch_size` examples, each
+    global step taking `replicas_to_aggregate` batches (synchronous replicas). With
     `warmup_epochs`, the rate rises linearly from 0 at step 0 to the schedule's value at
-    the end of the warm-up, then follows the schedule.
+    the end of the warm-up, then follows the schedule; cosine decay ends at
+    `max_number_of_steps`.
     """
-    replicas = options.replicas_to_aggregate if options.sync_replicas else 1
 
     def steps_for(epochs):
-        return decay_steps(num_samples_per_epoch, epochs, options.batch_size, replicas)
+        return decay_steps(num_samples_per_epoch, epochs, batch_size, replicas_to_aggregate)
 
     warmup_steps = steps_for(options.warmup_epochs) if options.warmup_epochs > 0 else 0
     step = tf.cast(global_step, tf.float32)
-    decayed = _decayed_rate(options, steps_for(options.num_epochs_per_decay), warmup_steps, step)
+    steps_per_decay = steps_for(options.num_epochs_per_decay)
+    decayed = _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps, step)
     if not warmup_steps:
         return decayed
-    at_warmup_end = _decayed_rate(options, steps_for(options.num_epochs_per_decay),
-                                  warmup_steps, tf.constant(float(warmup_steps)))
+    at_warmup_end = _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps,
+                                  tf.constant(float(warmup_steps)))
     return tf.where(step < warmup_steps, at_warmup_end * step / warmup_steps, decayed,
                     name='warmup_learning_rate')
 
 
-def _decayed_rate(options, steps_per_decay, warmup_steps, step):
+def _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps, step):
     decay_type = options.learning_rate_decay_type
     if decay_type == 'exponential':
         return tf.train.exponential_decay(
@@ -52,14 +101,14 @@ def _decayed_rate(options, steps_per_decay, warmup_steps, step):
             options.learning_rate, step, steps_per_decay, options.end_learning_rate, power=1.0,
             cycle=False, name='polynomial_decay_learning_rate')
     if decay_type == 'cosine':
-        if not options.max_number_of_steps or options.max_number_of_steps <= warmup_steps:
+        if not max_number_of_steps or max_number_of_steps <= warmup_steps:
             raise ValueError(
                 '--learning_rate_decay_type=cosine decays to --end_learning_rate at '
                 '--max_number_of_steps: set --max_number_of_steps (larger than the %d '
                 'warm-up steps).' % warmup_steps)
         return tf.train.cosine_decay(
             options.learning_rate, tf.maximum(step - warmup_steps, 0.0),
-            options.max_number_of_steps - warmup_steps,
+            max_number_of_steps - warmup_steps,
             alpha=options.end_learning_rate / options.learning_rate,
             name='cosine_decay_learning_rate')
     raise ValueError('Unknown --learning_rate_decay_type %r; valid types: %s.'
@@ -67,7 +116,8 @@ def _decayed_rate(options, steps_per_decay, warmup_steps, step):
 
 
 def make_optimizer(options, learning_rate):
-    """The tf.train optimizer named by `options.optimizer`, with its TF-Slim hyper-parameters."""
+    """The tf.train optimizer named by `options.optimizer` (an `OptimizerOptions`), with its
+    TF-Slim hyper-parameters."""
     name = options.optimizer
     if name == 'adadelta':
         return tf.train.AdadeltaOptimizer(

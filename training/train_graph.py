@@ -5,6 +5,7 @@ import functools
 
 import tensorflow.compat.v1 as tf
 
+import flag_options
 import mixed_precision
 from common import checkpoints
 from datasets import dataset_factory, input_pipeline
@@ -192,8 +193,12 @@ def _optimize_clones(options, deploy_config, clones, global_step, num_samples_pe
 
     with tf.device(deploy_config.optimizer_device()):
         learning_rate = optimization.learning_rate_schedule(
-            options, num_samples_per_epoch, global_step)
-        optimizer = optimization.make_optimizer(options, learning_rate)
+            flag_options.subset(options, optimization.LearningRateOptions), global_step,
+            num_samples_per_epoch, options.batch_size,
+            options.replicas_to_aggregate if options.sync_replicas else 1,
+            options.max_number_of_steps)
+        optimizer = optimization.make_optimizer(
+            flag_options.subset(options, optimization.OptimizerOptions), learning_rate)
         sync_optimizer = loss_scale_optimizer = None
         if options.sync_replicas:
             # The chief's queue runner applies the averaged gradients and the moving averages.

@@ -5,10 +5,11 @@ import dataclasses
 from datasets.input_options import InputOptions
 from flag_options import option
 from mixed_precision import PrecisionOptions
+from training.optimization import LearningRateOptions, OptimizerOptions
 
 
 @dataclasses.dataclass
-class TrainOptions(InputOptions, PrecisionOptions):
+class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRateOptions):
     # Where and how to run.
     master: str = option('', 'The address of the TensorFlow master to use.')
     train_dir: str = option('/tmp/tfmodel/',
@@ -35,41 +36,10 @@ class TrainOptions(InputOptions, PrecisionOptions):
     save_interval_secs: int = option(
         600, 'The frequency with which the model is saved, in seconds.')
 
-    # Optimizer.
+    # Regularisation (the optimizer and learning-rate flags are in training/optimization.py).
     weight_decay: float = option(0.00004, 'The weight decay on the model weights.')
-    optimizer: str = option(
-        'rmsprop', 'The name of the optimizer, one of "adadelta", "adagrad", "adam", "ftrl", '
-        '"momentum", "sgd" or "rmsprop".')
-    adadelta_rho: float = option(0.95, 'The decay rate for adadelta.')
-    adagrad_initial_accumulator_value: float = option(
-        0.1, 'Starting value for the AdaGrad accumulators.')
-    adam_beta1: float = option(0.9, 'The exponential decay rate for the 1st moment estimates.')
-    adam_beta2: float = option(0.999, 'The exponential decay rate for the 2nd moment estimates.')
-    opt_epsilon: float = option(1.0, 'Epsilon term for the optimizer.')
-    ftrl_learning_rate_power: float = option(-0.5, 'The learning rate power.')
-    ftrl_initial_accumulator_value: float = option(
-        0.1, 'Starting value for the FTRL accumulators.')
-    ftrl_l1: float = option(0.0, 'The FTRL l1 regularization strength.')
-    ftrl_l2: float = option(0.0, 'The FTRL l2 regularization strength.')
-    momentum: float = option(
-        0.9, 'The momentum for the MomentumOptimizer and RMSPropOptimizer.')
-    rmsprop_momentum: float = option(0.9, 'Momentum.')
-    rmsprop_decay: float = option(0.9, 'Decay term for RMSProp.')
 
-    # Learning rate.
-    learning_rate_decay_type: str = option(
-        'exponential', 'Specifies how the learning rate is decayed. One of "fixed", '
-        '"exponential", "polynomial" or "cosine" (from --learning_rate down to '
-        '--end_learning_rate at --max_number_of_steps).')
-    learning_rate: float = option(0.01, 'Initial learning rate.')
-    end_learning_rate: float = option(
-        0.0001, 'The minimal end learning rate used by a polynomial decay learning rate.')
     label_smoothing: float = option(0.0, 'The amount of label smoothing.')
-    learning_rate_decay_factor: float = option(0.94, 'Learning rate decay factor.')
-    num_epochs_per_decay: float = option(
-        2.0, 'Number of epochs after which learning rate decays.')
-    warmup_epochs: float = option(
-        0.0, 'Epochs of linear learning-rate warm-up from 0 before the decay schedule.')
     moving_average_decay: float | None = option(
         None, 'The decay to use for the moving average. If left as None, then moving '
         'averages are not used.')
