@@ -12,8 +12,9 @@ Usage:
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app, flags
+from absl import flags
 
+from common import cli
 from benchmarks import input_timing
 from datasets import dataset_factory
 
@@ -63,4 +64,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

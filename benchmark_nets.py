@@ -10,9 +10,10 @@ Usage:
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app, flags
+from absl import flags
 
 import mixed_precision
+from common import cli
 from benchmarks import network_timing
 from nets import nets_factory
 
@@ -50,4 +51,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

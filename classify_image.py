@@ -11,9 +11,9 @@ For each image it prints the path, then `  rank. probability  (class id) name` l
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app
 
 import flag_options
+from common import cli
 from inference import classifier
 from inference.classify_options import ClassifyOptions
 
@@ -27,4 +27,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

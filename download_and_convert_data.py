@@ -17,6 +17,7 @@ under its final name only once it is complete), so an interrupted run is simply 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import app, flags
 
+from common import cli
 from datasets import (
     build_imagenet_data,
     convert_cifar10,
@@ -80,4 +81,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

@@ -12,9 +12,10 @@ Usage:
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app, logging
+from absl import logging
 
 import flag_options
+from common import cli
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 
@@ -27,4 +28,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

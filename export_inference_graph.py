@@ -9,9 +9,10 @@ Usage:
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app, logging
+from absl import logging
 
 import flag_options
+from common import cli
 from exporting import exporter
 from exporting.export_options import ExportOptions
 
@@ -24,4 +25,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

@@ -6,9 +6,10 @@ Usage:
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app, logging
+from absl import logging
 
 import flag_options
+from common import cli
 from training import trainer
 from training.train_options import TrainOptions
 
@@ -21,4 +22,4 @@ def main(_):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

@@ -43,6 +43,7 @@ import numpy as np  # noqa: E402
 import tf_compat  # noqa: E402,F401  (first of the project: TensorFlow fixes)
 from absl import app, flags  # noqa: E402
 
+from common import cli  # noqa: E402
 from datasets import (  # noqa: E402
     class_names,
     conversion,
@@ -421,4 +422,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-    app.run(main)
+    cli.run(main)

@@ -78,8 +78,10 @@ def read_images(image_paths):
             try:
                 session.run(shape, {encoded: data})
             except tf.errors.InvalidArgumentError as error:
+                # TensorFlow's first line says what it found; the rest names graph nodes.
+                found = error.message.strip().splitlines()[0]
                 raise ValueError('Cannot read image %s: it is not a JPEG, PNG, GIF or BMP image '
-                                 '(%s). Pass image files only.' % (path, error.message)) from None
+                                 '(%s). Pass image files only.' % (path, found)) from None
     return encoded_images
 
 

@@ -9,11 +9,11 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 import mixed_precision
-from common import checkpoints, files
+from common import checkpoints, errors, files
 from training import cluster, hooks, train_graph
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(errors.UserError):
     """Training stopped because a step's loss or gradients were NaN or infinite."""
 
 

@@ -1,0 +1,91 @@
+"""The error boundary of the command-line tools: one `error:` line, no traceback."""
+
+import os
+
+import pytest
+import tensorflow.compat.v1 as tf
+from support import run_script
+
+from common import cli, errors
+from training import trainer
+
+# (script, arguments, text the one-line message must contain), each a mistake a new user
+# makes. {data} is the built-in digits dataset, {tmp} an empty temporary directory.
+BAD_INVOCATIONS = [
+    ('train_image_classifier.py',
+     ['--model_name=inception_v9', '--dataset_name=digits', '--dataset_dir={data}',
+      '--train_dir={tmp}/train'],
+     "Unknown network 'inception_v9'; valid names: alexnet_v2"),
+    ('train_image_classifier.py',
+     ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={tmp}/missing',
+      '--train_dir={tmp}/train'],
+     'No TFRecord files for split'),
+    ('eval_image_classifier.py',
+     ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={data}',
+      '--checkpoint_path={tmp}', '--eval_dir={tmp}/eval'],
+     'No checkpoint in directory {tmp}'),
+    ('export_inference_graph.py',
+     ['--model_name=lenet_v2', '--output_file={tmp}/lenet.pb'],
+     "Unknown network 'lenet_v2'"),
+    ('classify_image.py',
+     ['--model_name=lenet', '--checkpoint_path={tmp}', '--dataset_name=digits',
+      '--dataset_dir={data}', '{tmp}/notes.txt'],
+     'Cannot read image {tmp}/notes.txt: it is not a JPEG, PNG, GIF or BMP image'),
+    ('benchmark_nets.py', ['--model_name=resnet_v1_51', '--num_batches=1'],
+     "Unknown network 'resnet_v1_51'"),
+]
+
+
+def _arguments(arguments, data_dir, tmp_path):
+    return [argument.format(data=data_dir, tmp=tmp_path) for argument in arguments]
+
+
+@pytest.mark.parametrize('script, arguments, expected', BAD_INVOCATIONS,
+                         ids=['%s-%d' % (case[0][:-3], index)
+                              for index, case in enumerate(BAD_INVOCATIONS)])
+def test_a_user_mistake_is_one_error_line_without_traceback(script, arguments, expected,
+                                                            digits_dir, tmp_path):
+    (tmp_path / 'notes.txt').write_text('not an image')
+    result = run_script(script, *_arguments(arguments, digits_dir, tmp_path), cwd=tmp_path)
+    assert result.returncode == cli.USER_ERROR_EXIT_STATUS, result.stderr
+    assert 'Traceback' not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith('error: ')]
+    assert len(error_lines) == 1, result.stderr
+    assert expected.format(tmp=tmp_path) in error_lines[0]
+
+
+def test_debug_shows_the_traceback(digits_dir, tmp_path):
+    script, arguments, expected = BAD_INVOCATIONS[0]
+    result = run_script(script, *_arguments(arguments, digits_dir, tmp_path), '--debug',
+                        cwd=tmp_path)
+    assert result.returncode != 0
+    assert 'Traceback (most recent call last)' in result.stderr
+    assert 'ValueError: ' + expected in result.stderr
+
+
+def test_expected_errors_become_lines_and_bugs_do_not():
+    assert cli.error_line(ValueError('--top_k=0: set it to 1 or more.')) == (
+        'error: --top_k=0: set it to 1 or more.')
+    assert cli.error_line(FileNotFoundError('No file x.')) == 'error: No file x.'
+    assert isinstance(trainer.NonFiniteLossError('diverged'), errors.UserError)
+    assert cli.error_line(trainer.NonFiniteLossError('Training stopped at step 3.')) == (
+        'error: Training stopped at step 3.')
+    out_of_memory = tf.errors.ResourceExhaustedError(
+        None, None, 'OOM when allocating tensor with shape [64,299,299,3]\n[[node conv]]')
+    assert cli.error_line(out_of_memory) == (
+        'error: out of memory. Lower --batch_size (or the image size) and run again. (OOM when '
+        'allocating tensor with shape [64,299,299,3])')
+    # A bug keeps its traceback.
+    assert cli.error_line(KeyError('images')) is None
+    assert cli.error_line(tf.errors.InternalError(None, None, 'internal')) is None
+
+
+def test_every_tool_runs_behind_the_boundary():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    tools = ['train_image_classifier.py', 'eval_image_classifier.py', 'export_inference_graph.py',
+             'classify_image.py', 'download_and_convert_data.py', 'benchmark_nets.py',
+             'benchmark_input.py', os.path.join('datasets', 'build_imagenet_data.py')]
+    for tool in tools:
+        with open(os.path.join(root, tool), encoding='utf-8') as f:
+            source = f.read()
+        assert 'cli.run(main)' in source and 'app.run(' not in source, tool
