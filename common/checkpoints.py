@@ -45,8 +45,24 @@ def parse_scopes(scopes):
 
 
 def in_scopes(name, scopes):
-    """Whether the variable or op `name` lies under one of `scopes` (whole path components)."""
-    return any(name == scope or name.startswith(scope.rstrip('/') + '/') for scope in scopes)
+    """Whether the variable or op `name` starts with one of `scopes`: TF-Slim's rule, so that
+    'InceptionV3/Mixed_7' selects Mixed_7a, Mixed_7b and Mixed_7c."""
+    return any(name.startswith(scope) for scope in scopes)
+
+
+def log_scope_selections(flag, scopes, names):
+    """Logs how many of `names` each scope of `flag` (e.g. '--trainable_scopes') selects, and
+    warns about a scope that selects none. Returns the scopes that select none."""
+    unmatched = []
+    for scope in scopes:
+        count = sum(name.startswith(scope) for name in names)
+        if count:
+            logging.info('%s: %s selects %d variable(s)', flag, scope, count)
+        else:
+            unmatched.append(scope)
+            logging.warning('%s: %s selects no variable; the model\'s scopes are: %s', flag,
+                            scope, ', '.join(sorted({layer_scope(name) for name in names})))
+    return unmatched
 
 
 def layer_scope(variable_name):
@@ -170,6 +186,8 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
       ValueError: a shape mismatch (naming the variables, both shapes and the
         --checkpoint_exclude_scopes that would skip them) or missing variables.
     """
+    log_scope_selections('--checkpoint_exclude_scopes', exclude_scopes,
+                         [variable.op.name for variable in variables])
     wanted = {variable.op.name: variable for variable in variables
               if not in_scopes(variable.op.name, exclude_scopes)}
     mismatches, missing = checkpoint_mismatches(checkpoint, wanted)

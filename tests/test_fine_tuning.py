@@ -9,7 +9,8 @@ from support import digits_train_options
 
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
-from training import trainer
+from nets import nets_factory
+from training import train_graph, trainer
 from training.train_options import TrainOptions
 
 LOGITS = 'LeNet/fc4'
@@ -114,3 +115,21 @@ def test_frozen_batch_norm_layers_stay_bit_identical(flowers_like_dir, tmp_path)
         np.testing.assert_array_equal(tuned[name], source[name], err_msg=name)
     logits = 'MobilenetV1/Logits/Conv2d_1c_1x1/weights'
     assert np.abs(tuned[logits] - source[logits]).max() > 0
+
+
+def test_scopes_select_by_name_prefix_as_in_tf_slim_and_a_scope_selecting_none_warns(caplog):
+    caplog.set_level(logging.INFO)
+    with tf.Graph().as_default():
+        network_fn = nets_factory.get_network_fn('inception_v3', 10, is_training=True)
+        network_fn(tf.zeros([1, 75, 75, 3]))
+        selected = train_graph.variables_to_train('InceptionV3/Mixed_7, InceptionV3/Mixed_9')
+        blocks = {name: [v.op.name for v in tf.trainable_variables()
+                         if v.op.name.startswith('InceptionV3/%s/' % name)]
+                  for name in ('Mixed_7a', 'Mixed_7b', 'Mixed_7c')}
+    # 'InceptionV3/Mixed_7' is no whole path component, yet selects all three blocks.
+    assert all(blocks.values())
+    assert sorted(v.op.name for v in selected) == sorted(sum(blocks.values(), []))
+    assert ('--trainable_scopes: InceptionV3/Mixed_7 selects %d variable(s)'
+            % len(selected)) in caplog.text
+    assert ('--trainable_scopes: InceptionV3/Mixed_9 selects no variable; the model\'s scopes '
+            'are: InceptionV3/AuxLogits') in caplog.text

@@ -25,19 +25,21 @@ def _add_end_point_summaries(end_points):
 
 
 def variables_to_train(trainable_scopes):
-    """The trainable variables under `trainable_scopes` (a flag value); all when it is empty.
+    """The trainable variables whose names start with a scope of `trainable_scopes` (a flag
+    value, TF-Slim's rule); all when it is empty. Logs what each scope selects.
 
     Raises:
-      ValueError: a scope matches no trainable variable; the message lists the model's scopes.
+      ValueError: the scopes select no trainable variable; the message lists the model's
+        scopes.
     """
     trainable = tf.trainable_variables()
     scopes = checkpoints.parse_scopes(trainable_scopes)
     if not scopes:
         return trainable
-    unmatched = [scope for scope in scopes
-                 if not any(checkpoints.in_scopes(v.op.name, [scope]) for v in trainable)]
-    if unmatched:
-        known = sorted({checkpoints.layer_scope(v.op.name) for v in trainable})
+    names = [v.op.name for v in trainable]
+    unmatched = checkpoints.log_scope_selections('--trainable_scopes', scopes, names)
+    if len(unmatched) == len(scopes):
+        known = sorted({checkpoints.layer_scope(name) for name in names})
         raise ValueError('--trainable_scopes: %s match(es) no trainable variable. The model\'s '
                          'scopes are: %s.' % (', '.join(unmatched), ', '.join(known)))
     return [v for v in trainable if checkpoints.in_scopes(v.op.name, scopes)]
