@@ -11,11 +11,15 @@ import typing
 from absl import flags
 
 
-def option(default, help_text, choices=None):
-    """A dataclass field carrying its flag help text; `choices` makes a string flag an enum
-    (absl then rejects other values, listing the valid ones)."""
-    return dataclasses.field(default=default,
-                             metadata={'help': help_text, 'choices': choices})
+def option(default, help_text, choices=None, minimum=None, maximum=None):
+    """A dataclass field carrying its flag help text.
+
+    `choices` makes a string flag an enum; `minimum` and `maximum` bound a number
+    (inclusive). absl rejects other values while parsing the flags, and `check_ranges`
+    rejects them in options built in code.
+    """
+    return dataclasses.field(default=default, metadata={
+        'help': help_text, 'choices': choices, 'minimum': minimum, 'maximum': maximum})
 
 
 _DEFINERS = {
@@ -41,7 +45,29 @@ def define_flags(options_class, flag_values=flags.FLAGS):
                               field.metadata['help'], flag_values=flag_values)
             continue
         definer = _DEFINERS[_base_type(hints[field.name])]
-        definer(field.name, field.default, field.metadata['help'], flag_values=flag_values)
+        bounds = {key: field.metadata[name] for key, name in
+                  (('lower_bound', 'minimum'), ('upper_bound', 'maximum'))
+                  if field.metadata[name] is not None}
+        definer(field.name, field.default, field.metadata['help'], flag_values=flag_values,
+                **bounds)
+
+
+def check_ranges(options):
+    """Raises ValueError naming the first field of `options` (a dataclass of `option`s)
+    outside its `minimum`/`maximum`, and the range it must be in. None is always allowed."""
+    for field in dataclasses.fields(options):
+        value = getattr(options, field.name)
+        low, high = field.metadata['minimum'], field.metadata['maximum']
+        if value is None or (low is None or value >= low) and (high is None or value <= high):
+            continue
+        if high is None:
+            expected = 'at least %s' % low
+        elif low is None:
+            expected = 'at most %s' % high
+        else:
+            expected = 'between %s and %s' % (low, high)
+        raise ValueError('--%s=%s is out of range: it must be %s.'
+                         % (field.name, value, expected))
 
 
 def subset(options, options_class):

@@ -26,13 +26,13 @@ class InputOptions:
     # tf.data now tunes them to the machine.
     num_readers: int | None = option(
         None, 'The number of parallel readers that read data from the dataset (files read at '
-        'once; default: AUTOTUNE).')
+        'once; default: AUTOTUNE).', minimum=1)
     num_preprocessing_threads: int | None = option(
         None, 'The number of threads used to create the batches (records decoded and '
-        'preprocessed at once; default: AUTOTUNE).')
+        'preprocessed at once; default: AUTOTUNE).', minimum=1)
     shuffle_buffer_size: int = option(
         4096, 'Training only: records shuffled together after the files are interleaved '
-        '(they are held encoded, about 110 KB each for ImageNet).')
+        '(they are held encoded, about 110 KB each for ImageNet).', minimum=1)
     deterministic_input: bool = option(
         False, 'Read in a fixed order with a fixed seed: the same files, records, random '
         'preprocessing and batches on every run (slower: training preprocessing runs on one '

@@ -9,9 +9,9 @@ from mixed_precision import PrecisionOptions
 
 @dataclasses.dataclass
 class EvalOptions(InputOptions, PrecisionOptions):
-    batch_size: int = option(100, 'The number of samples in each batch.')
+    batch_size: int = option(100, 'The number of samples in each batch.', minimum=1)
     max_num_batches: int | None = option(
-        None, 'Max number of batches to evaluate; by default, use all.')
+        None, 'Max number of batches to evaluate; by default, use all.', minimum=1)
     master: str = option('', 'The address of the TensorFlow master to use.')
     checkpoint_path: str = option(
         '/tmp/tfmodel/', 'The directory where the model was written to (its latest checkpoint '
@@ -21,8 +21,9 @@ class EvalOptions(InputOptions, PrecisionOptions):
     dataset_split_name: str = option('test', 'The name of the train/test split.')
     moving_average_decay: float | None = option(
         None, 'The decay to use for the moving average. If left as None, then moving '
-        'averages are not used.')
-    eval_image_size: int | None = option(None, 'Eval image size (default: the network\'s).')
+        'averages are not used.', minimum=0.0, maximum=1.0)
+    eval_image_size: int | None = option(None, 'Eval image size (default: the network\'s).',
+                                         minimum=1)
     quantize: bool = option(
         False, 'Whether to use quantized graph or not. Quantized evaluation graphs no longer '
         'exist in TensorFlow: use export_inference_graph.py --tflite_quantize instead.')
@@ -35,4 +36,4 @@ class EvalOptions(InputOptions, PrecisionOptions):
     max_number_of_steps: int | None = option(
         None, 'Training\'s --max_number_of_steps: continuous evaluation stops after evaluating '
         'the checkpoint of this step (default: the step in <checkpoint_path>/final_step.txt if '
-        'training wrote it).')
+        'training wrote it).', minimum=1)

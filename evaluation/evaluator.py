@@ -16,6 +16,7 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+import flag_options
 import mixed_precision
 from common import checkpoints, progress
 from datasets import class_names, dataset_factory, input_pipeline
@@ -32,6 +33,7 @@ _PROGRESS_EVERY_N_BATCHES = 10
 
 def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
+    flag_options.check_ranges(options)
     mixed_precision.check_precision(options.mixed_precision)
     if options.quantize:
         raise ValueError(

@@ -12,10 +12,11 @@ class ExportOptions:
     is_training: bool = option(
         False, 'Whether to save out a training-focused version of the model.')
     image_size: int | None = option(
-        None, 'The image size to use, otherwise use the model default_image_size.')
+        None, 'The image size to use, otherwise use the model default_image_size.', minimum=1)
     batch_size: int | None = option(
         None, 'Batch size of the GraphDef\'s input placeholder. Left as None, the batch size '
-        'is chosen when the model runs (SavedModel and TFLite inputs always work that way).')
+        'is chosen when the model runs (SavedModel and TFLite inputs always work that way).',
+        minimum=1)
     dataset_name: str = option('imagenet', 'The name of the dataset to use with the model.')
     labels_offset: int = option(
         0, 'An offset for the labels in the dataset. This flag is primarily used to evaluate '
@@ -39,7 +40,8 @@ class ExportOptions:
         'by --saved_model_dir and --tflite_file; freezes --output_file.')
     moving_average_decay: float | None = option(
         None, 'The --moving_average_decay the checkpoint was trained with: when set, the '
-        'moving averages of the weights are exported instead of the weights themselves.')
+        'moving averages of the weights are exported instead of the weights themselves.',
+        minimum=0.0, maximum=1.0)
     saved_model_dir: str = option(
         '', 'Where to write a SavedModel taking encoded JPEG or PNG images (signature '
         '"serving_default") or preprocessed images (signature "preprocessed").')

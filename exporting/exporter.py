@@ -5,6 +5,7 @@ import tempfile
 
 import tensorflow.compat.v1 as tf
 
+import flag_options
 from common import checkpoints, serving
 from exporting import graph_export, saved_model_export, tflite_export
 
@@ -15,6 +16,7 @@ def check_options(options):
     Raises:
       ValueError: naming the flags to set or change.
     """
+    flag_options.check_ranges(options)
     if not (options.output_file or options.saved_model_dir or options.tflite_file):
         raise ValueError('Nothing to export: set --output_file (an inference GraphDef), '
                          '--saved_model_dir or --tflite_file.')

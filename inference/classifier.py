@@ -12,6 +12,7 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import flag_options
 import mixed_precision
 from common import checkpoints, serving
 from datasets import class_names, dataset_factory, input_pipeline
@@ -51,8 +52,7 @@ def check_options(options):
     if options.checkpoint_path and not options.model_name:
         raise ValueError('Set --model_name to the network --checkpoint_path=%s was trained with.'
                          % options.checkpoint_path)
-    if options.top_k < 1:
-        raise ValueError('--top_k=%d: set it to 1 or more.' % options.top_k)
+    flag_options.check_ranges(options)
     mixed_precision.check_precision(options.mixed_precision)
 
 

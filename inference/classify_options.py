@@ -24,12 +24,12 @@ class ClassifyOptions(PrecisionOptions):
         0, 'The dataset label of model output 0: 1 for ImageNet networks without the '
         'background class (VGG, ResNet V1).')
     num_classes: int | None = option(
-        None, 'The number of model outputs, for datasets this library does not know.')
+        None, 'The number of model outputs, for datasets this library does not know.', minimum=1)
     preprocessing_name: str | None = option(
         None, 'The name of the preprocessing to use (default: --model_name\'s).')
     image_size: int | None = option(None, 'The side of the network input (default: the '
-                                          'network\'s).')
+                                          'network\'s).', minimum=1)
     moving_average_decay: float | None = option(
         None, 'Restore the moving averages of the weights that training with '
-        '--moving_average_decay kept, instead of the weights.')
-    top_k: int = option(5, 'How many of the most probable classes to print per image.')
+        '--moving_average_decay kept, instead of the weights.', minimum=0.0, maximum=1.0)
+    top_k: int = option(5, 'How many of the most probable classes to print per image.', minimum=1)

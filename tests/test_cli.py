@@ -1,13 +1,24 @@
 """The error boundary of the command-line tools: one `error:` line, no traceback."""
 
+import dataclasses
 import os
+import re
 
 import pytest
 import tensorflow.compat.v1 as tf
+from absl import flags
 from support import run_script
 
+import flag_options
 from common import cli, errors
+from evaluation import evaluator
+from evaluation.eval_options import EvalOptions
+from exporting import exporter
+from exporting.export_options import ExportOptions
+from inference import classifier
+from inference.classify_options import ClassifyOptions
 from training import trainer
+from training.train_options import TrainOptions
 
 # (script, arguments, text the one-line message must contain), each a mistake a new user
 # makes. {data} is the built-in digits dataset, {tmp} an empty temporary directory.
@@ -89,3 +100,57 @@ def test_every_tool_runs_behind_the_boundary():
         with open(os.path.join(root, tool), encoding='utf-8') as f:
             source = f.read()
         assert 'cli.run(main)' in source and 'app.run(' not in source, tool
+
+
+# (check function, options with one value out of its range, the message).
+OUT_OF_RANGE = [
+    (trainer.check_options, TrainOptions(batch_size=0), '--batch_size=0 is out of range: it '
+                                                        'must be at least 1.'),
+    (trainer.check_options, TrainOptions(max_number_of_steps=-5),
+     '--max_number_of_steps=-5 is out of range: it must be at least 1.'),
+    (trainer.check_options, TrainOptions(label_smoothing=2.0),
+     '--label_smoothing=2.0 is out of range: it must be between 0.0 and 1.0.'),
+    (trainer.check_options, TrainOptions(moving_average_decay=1.5),
+     '--moving_average_decay=1.5 is out of range: it must be between 0.0 and 1.0.'),
+    (trainer.check_options, TrainOptions(learning_rate=-0.1),
+     '--learning_rate=-0.1 is out of range: it must be at least 0.0.'),
+    (trainer.check_options, TrainOptions(ftrl_learning_rate_power=0.5),
+     '--ftrl_learning_rate_power=0.5 is out of range: it must be at most 0.0.'),
+    (trainer.check_options, TrainOptions(num_clones=0),
+     '--num_clones=0 is out of range: it must be at least 1.'),
+    (evaluator.check_options, EvalOptions(batch_size=0),
+     '--batch_size=0 is out of range: it must be at least 1.'),
+    (evaluator.check_options, EvalOptions(eval_image_size=-3),
+     '--eval_image_size=-3 is out of range: it must be at least 1.'),
+    (exporter.check_options, ExportOptions(image_size=0, output_file='x.pb'),
+     '--image_size=0 is out of range: it must be at least 1.'),
+    (classifier.check_options, ClassifyOptions(saved_model_dir='x', top_k=0),
+     '--top_k=0 is out of range: it must be at least 1.'),
+]
+
+
+@pytest.mark.parametrize('check, options, message', OUT_OF_RANGE)
+def test_values_out_of_range_are_refused_before_any_graph(check, options, message):
+    with pytest.raises(ValueError, match='^%s$' % re.escape(message)):
+        check(options)
+
+
+@pytest.mark.parametrize('options_class', [TrainOptions, EvalOptions, ExportOptions,
+                                           ClassifyOptions])
+def test_defaults_are_in_range_and_absl_refuses_the_rest_while_parsing(options_class):
+    flag_options.check_ranges(options_class())
+    flag_values = flags.FlagValues()
+    flag_options.define_flags(options_class, flag_values)
+    bounded = [field for field in dataclasses.fields(options_class)
+               if field.metadata['minimum'] is not None]
+    assert bounded
+    for field in bounded:
+        with pytest.raises(flags.IllegalFlagValueError, match=field.name):
+            flag_values(['tool', '--%s=%s' % (field.name, field.metadata['minimum'] - 1)])
+
+
+def test_a_bad_flag_value_on_the_command_line_is_one_line(tmp_path):
+    result = run_script('train_image_classifier.py', '--batch_size=0', cwd=tmp_path)
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    assert 'flag --batch_size=0: ' in result.stderr

@@ -64,7 +64,8 @@ def test_float16_settings_that_cannot_work_fail_before_the_graph(tmp_path):
     with pytest.raises(ValueError, match='float16 cannot be combined with --sync_replicas'):
         trainer.check_options(TrainOptions(train_dir=str(tmp_path), mixed_precision='float16',
                                            sync_replicas=True, worker_replicas=2))
-    with pytest.raises(ValueError, match='--initial_loss_scale=0.5: pass a scale of at least 1'):
+    with pytest.raises(ValueError,
+                       match=r'--initial_loss_scale=0.5 is out of range: it must be at least 1'):
         trainer.check_options(TrainOptions(train_dir=str(tmp_path), mixed_precision='float16',
                                            initial_loss_scale=0.5))
 

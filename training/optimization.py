@@ -18,21 +18,24 @@ class OptimizerOptions:
     optimizer: str = option(
         'rmsprop', 'The name of the optimizer, one of "adadelta", "adagrad", "adam", "ftrl", '
         '"momentum", "sgd" or "rmsprop".')
-    adadelta_rho: float = option(0.95, 'The decay rate for adadelta.')
+    adadelta_rho: float = option(0.95, 'The decay rate for adadelta.', minimum=0.0, maximum=1.0)
     adagrad_initial_accumulator_value: float = option(
-        0.1, 'Starting value for the AdaGrad accumulators.')
-    adam_beta1: float = option(0.9, 'The exponential decay rate for the 1st moment estimates.')
-    adam_beta2: float = option(0.999, 'The exponential decay rate for the 2nd moment estimates.')
-    opt_epsilon: float = option(1.0, 'Epsilon term for the optimizer.')
-    ftrl_learning_rate_power: float = option(-0.5, 'The learning rate power.')
+        0.1, 'Starting value for the AdaGrad accumulators.', minimum=0.0)
+    adam_beta1: float = option(0.9, 'The exponential decay rate for the 1st moment estimates.',
+                               minimum=0.0, maximum=1.0)
+    adam_beta2: float = option(0.999, 'The exponential decay rate for the 2nd moment estimates.',
+                               minimum=0.0, maximum=1.0)
+    opt_epsilon: float = option(1.0, 'Epsilon term for the optimizer.', minimum=0.0)
+    ftrl_learning_rate_power: float = option(-0.5, 'The learning rate power.', maximum=0.0)
     ftrl_initial_accumulator_value: float = option(
-        0.1, 'Starting value for the FTRL accumulators.')
-    ftrl_l1: float = option(0.0, 'The FTRL l1 regularization strength.')
-    ftrl_l2: float = option(0.0, 'The FTRL l2 regularization strength.')
+        0.1, 'Starting value for the FTRL accumulators.', minimum=0.0)
+    ftrl_l1: float = option(0.0, 'The FTRL l1 regularization strength.', minimum=0.0)
+    ftrl_l2: float = option(0.0, 'The FTRL l2 regularization strength.', minimum=0.0)
     momentum: float = option(
-        0.9, 'The momentum for the MomentumOptimizer and RMSPropOptimizer.')
-    rmsprop_momentum: float = option(0.9, 'Momentum.')
-    rmsprop_decay: float = option(0.9, 'Decay term for RMSProp.')
+        0.9, 'The momentum for the MomentumOptimizer and RMSPropOptimizer.',
+        minimum=0.0, maximum=1.0)
+    rmsprop_momentum: float = option(0.9, 'Momentum.', minimum=0.0, maximum=1.0)
+    rmsprop_decay: float = option(0.9, 'Decay term for RMSProp.', minimum=0.0, maximum=1.0)
 
 
 @dataclasses.dataclass
@@ -43,14 +46,16 @@ class LearningRateOptions:
         'exponential', 'Specifies how the learning rate is decayed. One of "fixed", '
         '"exponential", "polynomial" or "cosine" (from --learning_rate down to '
         '--end_learning_rate at --max_number_of_steps).')
-    learning_rate: float = option(0.01, 'Initial learning rate.')
+    learning_rate: float = option(0.01, 'Initial learning rate.', minimum=0.0)
     end_learning_rate: float = option(
-        0.0001, 'The minimal end learning rate used by a polynomial decay learning rate.')
-    learning_rate_decay_factor: float = option(0.94, 'Learning rate decay factor.')
+        0.0001, 'The minimal end learning rate used by a polynomial decay learning rate.',
+        minimum=0.0)
+    learning_rate_decay_factor: float = option(0.94, 'Learning rate decay factor.', minimum=0.0)
     num_epochs_per_decay: float = option(
-        2.0, 'Number of epochs after which learning rate decays.')
+        2.0, 'Number of epochs after which learning rate decays.', minimum=0.0)
     warmup_epochs: float = option(
-        0.0, 'Epochs of linear learning-rate warm-up from 0 before the decay schedule.')
+        0.0, 'Epochs of linear learning-rate warm-up from 0 before the decay schedule.',
+        minimum=0.0)
 
 
 def decay_steps(num_samples_per_epoch, num_epochs_per_decay, batch_size, replicas_to_aggregate=1):

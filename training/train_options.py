@@ -14,35 +14,35 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
     master: str = option('', 'The address of the TensorFlow master to use.')
     train_dir: str = option('/tmp/tfmodel/',
                             'Directory where checkpoints and event logs are written to.')
-    num_clones: int = option(1, 'Number of model clones to deploy.')
+    num_clones: int = option(1, 'Number of model clones to deploy.', minimum=1)
     clone_on_cpu: bool = option(False, 'Use CPUs to deploy clones.')
-    worker_replicas: int = option(1, 'Number of worker replicas.')
+    worker_replicas: int = option(1, 'Number of worker replicas.', minimum=1)
     num_ps_tasks: int = option(
         0, 'The number of parameter servers. If the value is 0, then the parameters are '
-        'handled locally by the worker.')
-    task: int = option(0, 'Task id of the replica running the training.')
+        'handled locally by the worker.', minimum=0)
+    task: int = option(0, 'Task id of the replica running the training.', minimum=0)
     sync_replicas: bool = option(
         False, 'Whether or not to synchronize the replicas during training.')
     replicas_to_aggregate: int = option(
-        1, 'The number of gradients to collect before updating params.')
+        1, 'The number of gradients to collect before updating params.', minimum=1)
     ps_hosts: str = option(
         '', 'Comma-separated host:port list of the parameter servers; with --worker_hosts and '
         '--job_name this process starts its own TensorFlow server (else TF_CONFIG is read).')
     worker_hosts: str = option('', 'Comma-separated host:port list of the workers.')
     job_name: str = option('', 'This process\'s job in the cluster: "worker" or "ps".')
-    log_every_n_steps: int = option(10, 'The frequency with which logs are printed.')
+    log_every_n_steps: int = option(10, 'The frequency with which logs are printed.', minimum=1)
     save_summaries_secs: int = option(
-        600, 'The frequency with which summaries are saved, in seconds.')
+        600, 'The frequency with which summaries are saved, in seconds.', minimum=0)
     save_interval_secs: int = option(
-        600, 'The frequency with which the model is saved, in seconds.')
+        600, 'The frequency with which the model is saved, in seconds.', minimum=0)
 
     # Regularisation (the optimizer and learning-rate flags are in training/optimization.py).
-    weight_decay: float = option(0.00004, 'The weight decay on the model weights.')
+    weight_decay: float = option(0.00004, 'The weight decay on the model weights.', minimum=0.0)
 
-    label_smoothing: float = option(0.0, 'The amount of label smoothing.')
+    label_smoothing: float = option(0.0, 'The amount of label smoothing.', minimum=0.0, maximum=1.0)
     moving_average_decay: float | None = option(
         None, 'The decay to use for the moving average. If left as None, then moving '
-        'averages are not used.')
+        'averages are not used.', minimum=0.0, maximum=1.0)
     quantize_delay: int = option(
         -1, 'Number of steps to start quantized training; -1 disables it. Quantization-aware '
         'training no longer exists in TensorFlow: use export_inference_graph.py '
@@ -63,13 +63,14 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
 
     # Dataset and model (the shared ones are in InputOptions).
     dataset_split_name: str = option('train', 'The name of the train/test split.')
-    batch_size: int = option(32, 'The number of samples in each batch (per clone).')
-    train_image_size: int | None = option(None, 'Train image size (default: the network\'s).')
+    batch_size: int = option(32, 'The number of samples in each batch (per clone).', minimum=1)
+    train_image_size: int | None = option(None, 'Train image size (default: the network\'s).',
+                                          minimum=1)
     max_number_of_steps: int | None = option(
-        None, 'The maximum number of training steps (default: train until stopped).')
+        None, 'The maximum number of training steps (default: train until stopped).', minimum=1)
     initial_loss_scale: float = option(
         2.0 ** 15, 'With --mixed_precision=float16: the starting loss scale. It halves at each '
         'step whose gradients overflow (that step is skipped) and doubles after 2000 steps '
-        'without overflow.')
+        'without overflow.', minimum=1.0)
     aux_loss_weight: float = option(
-        0.4, 'Weight of the auxiliary logits loss, for networks that have AuxLogits.')
+        0.4, 'Weight of the auxiliary logits loss, for networks that have AuxLogits.', minimum=0.0)

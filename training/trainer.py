@@ -8,6 +8,7 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+import flag_options
 import mixed_precision
 from common import checkpoints, errors, files
 from training import cluster, hooks, train_graph
@@ -21,16 +22,13 @@ def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     if not options.train_dir:
         raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
+    flag_options.check_ranges(options)
     mixed_precision.check_precision(options.mixed_precision)
-    if options.mixed_precision == mixed_precision.FLOAT16:
-        if options.sync_replicas:
-            raise ValueError(
-                '--mixed_precision=float16 cannot be combined with --sync_replicas: a step '
-                'skipped for loss-scale overflow would leave the other replicas waiting. Use '
-                '--mixed_precision=bfloat16, or asynchronous training.')
-        if options.initial_loss_scale < 1:
-            raise ValueError('--initial_loss_scale=%s: pass a scale of at least 1 (default '
-                             '32768).' % options.initial_loss_scale)
+    if options.mixed_precision == mixed_precision.FLOAT16 and options.sync_replicas:
+        raise ValueError(
+            '--mixed_precision=float16 cannot be combined with --sync_replicas: a step '
+            'skipped for loss-scale overflow would leave the other replicas waiting. Use '
+            '--mixed_precision=bfloat16, or asynchronous training.')
     if options.quantize_delay is not None and options.quantize_delay >= 0:
         raise ValueError(
             '--quantize_delay=%d asks for quantization-aware training, which relied on '
