@@ -10,10 +10,10 @@ Usage:
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import flags
+from absl import flags, logging
 
 import mixed_precision
-from common import cli
+from common import cli, devices
 from benchmarks import network_timing
 from nets import nets_factory
 
@@ -39,6 +39,8 @@ flags.DEFINE_integer('rounds', 1, 'Rounds alternating the precisions; each repor
 
 
 def main(_):
+    logging.set_verbosity(logging.INFO)
+    devices.log_devices()
     names = sorted(nets_factory.networks_map) if FLAGS.model_name == ['all'] else FLAGS.model_name
     print(network_timing.TABLE_HEADER, flush=True)
     for name in names:

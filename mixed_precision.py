@@ -13,6 +13,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 from tensorflow.core.protobuf import rewriter_config_pb2
 
+from common import devices
 from flag_options import option
 
 FLOAT32 = 'float32'
@@ -72,10 +73,6 @@ def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
     return None
 
 
-def has_gpu():
-    return bool(tf.config.list_physical_devices('GPU'))
-
-
 def hardware_note(precision, gpu=None, flags=None):
     """(level, message): what `precision` does on this machine, to log at start-up; None
     for float32.
@@ -85,7 +82,7 @@ def hardware_note(precision, gpu=None, flags=None):
     check_precision(precision)
     if precision == FLOAT32:
         return None
-    gpu = has_gpu() if gpu is None else gpu
+    gpu = bool(devices.gpu_names()) if gpu is None else gpu
     if precision == FLOAT16:
         if gpu:
             return logging.INFO, ('Computing in float16 on the GPU (automatic mixed precision) '

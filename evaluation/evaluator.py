@@ -18,7 +18,7 @@ from absl import logging
 
 import flag_options
 import mixed_precision
-from common import checkpoints, progress
+from common import checkpoints, devices, progress
 from datasets import class_names, dataset_factory, input_pipeline
 from evaluation import metrics, results
 from nets import nets_factory
@@ -275,6 +275,7 @@ def evaluate_checkpoints(options):
     'global_step' and 'checkpoint_path'; it is also written to the eval dir (see results.py).
     """
     check_options(options)
+    devices.log_devices()
     mixed_precision.log_hardware_note(options.mixed_precision)
     continuous = options.eval_interval_secs is not None
     if continuous:

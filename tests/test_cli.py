@@ -10,7 +10,7 @@ from absl import flags
 from support import run_script
 
 import flag_options
-from common import cli, errors
+from common import cli, devices, errors
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from exporting import exporter
@@ -154,3 +154,22 @@ def test_a_bad_flag_value_on_the_command_line_is_one_line(tmp_path):
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert 'flag --batch_size=0: ' in result.stderr
+
+
+def test_devices_are_named_in_one_line():
+    assert devices.description(gpus=['/physical_device:GPU:0'], cpu_count=8) == (
+        'Using 1 GPU: /physical_device:GPU:0')
+    assert devices.description(gpus=['/gpu:0', '/gpu:1']) == 'Using 2 GPUs: /gpu:0, /gpu:1'
+    assert devices.description(gpus=[], cpu_count=2) == 'No GPU found: running on 2 CPU cores'
+
+
+def test_more_clones_than_gpus_is_an_error_unless_on_the_cpu(tmp_path):
+    gpus = len(devices.gpu_names())
+    clones = max(gpus + 1, 2)
+    options = TrainOptions(train_dir=str(tmp_path), num_clones=clones)
+    with pytest.raises(ValueError, match=r'--num_clones=%d places one clone per GPU, and this '
+                                         r'machine has %d GPU\(s\). Lower --num_clones to %d, '
+                                         r'or pass --clone_on_cpu' % (clones, gpus,
+                                                                       max(gpus, 1))):
+        trainer.check_options(options)
+    trainer.check_options(dataclasses.replace(options, clone_on_cpu=True))

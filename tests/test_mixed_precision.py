@@ -12,6 +12,7 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 
 import flag_options
 import mixed_precision
+from common import devices
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from inference import classifier
@@ -109,6 +110,17 @@ def _op_dtypes(model_name, precision):
             if 'T' in node.attr and node.attr['T'].type:  # one type, not a list
                 dtypes.setdefault(node.op, set()).add(tf.as_dtype(node.attr['T'].type).name)
     return dtypes
+
+
+def test_the_total_loss_summary_is_tagged_total_loss():
+    with tf.Graph().as_default():
+        train_graph.build_train_graph(TrainOptions(model_name='lenet', batch_size=2),
+                                      synthetic_num_classes=10)
+        with tf.Session(config=mixed_precision.session_config()) as session:
+            session.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
+            summary = tf.Summary.FromString(session.run(tf.summary.merge_all()))
+    tags = {value.tag for value in summary.value}
+    assert 'total_loss' in tags and 'total_loss_1' not in tags
 
 
 def test_bfloat16_runs_convolutions_in_bfloat16_and_keeps_loss_and_update_in_float32():
@@ -229,6 +241,7 @@ def test_float16_skips_overflowing_steps_logs_the_scale_and_keeps_float32_checkp
                                    log_every_n_steps=1, moving_average_decay=0.999)
     assert trainer.train(options) == 8
     assert 'needs a GPU' in caplog.text
+    assert devices.description() in caplog.text
     assert 'step 1 skipped: its float16 gradients overflowed; loss scale lowered to 8.50706e+37' \
         in caplog.text
     losses = [float(line.split('loss = ')[1].split(',')[0])

@@ -217,7 +217,10 @@ def _optimize_clones(options, deploy_config, clones, global_step, num_samples_pe
         clones, optimizer, var_list=variables_to_train(options.trainable_scopes))
     for loss in tf.get_collection(tf.GraphKeys.LOSSES):
         tf.summary.scalar('losses/%s' % loss.op.name, loss)
-    tf.summary.scalar('total_loss', total_loss)
+    # The loss op is named 'total_loss' already: a summary op of that name would get the tag
+    # 'total_loss_1', so the tag is given explicitly.
+    tf.add_to_collection(tf.GraphKeys.SUMMARIES, tf.raw_ops.ScalarSummary(
+        tags='total_loss', values=total_loss, name='total_loss_summary'))
     tf.summary.scalar('learning_rate', learning_rate)
     for variable in tf.model_variables():
         tf.summary.histogram(variable.op.name, variable)

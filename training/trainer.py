@@ -10,7 +10,7 @@ from absl import logging
 
 import flag_options
 import mixed_precision
-from common import checkpoints, errors, files
+from common import checkpoints, devices, errors, files
 from training import cluster, hooks, train_graph
 
 
@@ -24,6 +24,13 @@ def check_options(options):
         raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
     flag_options.check_ranges(options)
     mixed_precision.check_precision(options.mixed_precision)
+    if options.num_clones > 1 and not options.clone_on_cpu:
+        gpus = len(devices.gpu_names())
+        if gpus < options.num_clones:
+            raise ValueError(
+                '--num_clones=%d places one clone per GPU, and this machine has %d GPU(s). '
+                'Lower --num_clones to %d, or pass --clone_on_cpu to run the clones on the CPU.'
+                % (options.num_clones, gpus, max(gpus, 1)))
     if options.mixed_precision == mixed_precision.FLOAT16 and options.sync_replicas:
         raise ValueError(
             '--mixed_precision=float16 cannot be combined with --sync_replicas: a step '
@@ -76,6 +83,7 @@ def train(options):
         checkpoints in train_dir are those of the steps before.
     """
     check_options(options)
+    devices.log_devices()
     cluster_config = cluster.cluster_from_flags(
         options.ps_hosts, options.worker_hosts, options.job_name, options.task)
     if not cluster_config:
