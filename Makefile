@@ -1,18 +1,20 @@
 # `make demo`: install into .venv, then convert digits, train lenet and evaluate it.
 # `make test`: install into .venv, then lint and run the test suite.
+# `GPU=1` (e.g. `make install GPU=1`) also installs TensorFlow's CUDA libraries for NVIDIA GPUs.
 
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
+GPU ?=
+INSTALLED := $(VENV)/.installed$(if $(GPU),-gpu)
 DATA_DIR ?= data/digits
 TRAIN_DIR ?= runs/lenet_digits
 
 .PHONY: install demo test lint
 
-$(INSTALLED): requirements.txt requirements-dev.txt pyproject.toml
+$(INSTALLED): requirements.txt requirements-dev.txt requirements-gpu.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -r requirements-dev.txt
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt $(if $(GPU),-r requirements-gpu.txt)
 	$(PYTHON) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(INSTALLED)
 

@@ -21,8 +21,8 @@ USER_ERROR_EXIT_STATUS = 1
 
 
 # The project raises these with messages that name the bad value and the fix.
-USER_ERRORS = (UserError, ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError,
-               PermissionError, FileExistsError)
+USER_ERRORS = (UserError, app.UsageError, ValueError, FileNotFoundError, NotADirectoryError,
+               IsADirectoryError, PermissionError, FileExistsError)
 
 # TensorFlow run-time errors whose cause is the user's data, files or machine, with the
 # advice the project can give without knowing more.

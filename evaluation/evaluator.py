@@ -35,6 +35,9 @@ def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     flag_options.check_ranges(options)
     mixed_precision.check_precision(options.mixed_precision)
+    if tf.io.gfile.exists(options.eval_dir) and not tf.io.gfile.isdir(options.eval_dir):
+        raise ValueError('--eval_dir=%s is a file: pass a directory for the results.'
+                         % options.eval_dir)
     if options.quantize:
         raise ValueError(
             '--quantize asks for a quantized evaluation graph, which relied on '

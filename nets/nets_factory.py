@@ -181,7 +181,18 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
     @functools.wraps(model_fn)
     def network_fn(images, **kwargs):
         with slim.arg_scope(arg_scope_fn(weight_decay=weight_decay)):
-            return model_fn(images, num_classes=num_classes, is_training=is_training, **kwargs)
+            try:
+                return model_fn(images, num_classes=num_classes, is_training=is_training,
+                                **kwargs)
+            except ValueError as error:
+                # Shape inference reports an image too small as a negative dimension.
+                if 'Negative dimension size' not in str(error):
+                    raise
+                raise ValueError(
+                    'Images of %s x %s are too small for %s: its layers shrink them below one '
+                    'pixel. Use a larger image size (--train_image_size, --eval_image_size or '
+                    '--image_size); the network\'s default is %d.'
+                    % (*images.shape.as_list()[1:3], name, model_fn.default_image_size)) from None
 
     network_fn.default_image_size = model_fn.default_image_size
     return network_fn

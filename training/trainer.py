@@ -22,6 +22,9 @@ def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     if not options.train_dir:
         raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
+    if tf.io.gfile.exists(options.train_dir) and not tf.io.gfile.isdir(options.train_dir):
+        raise ValueError('--train_dir=%s is a file: pass a directory for checkpoints and '
+                         'summaries.' % options.train_dir)
     flag_options.check_ranges(options)
     mixed_precision.check_precision(options.mixed_precision)
     if options.num_clones > 1 and not options.clone_on_cpu:
