@@ -43,10 +43,18 @@ def error_line(error):
         return 'error: %s' % error
     for error_class, advice in TENSORFLOW_USER_ERRORS:
         if isinstance(error, error_class):
-            # TensorFlow's first line names the file or op; the rest is the graph's trace.
-            first_line = error.message.strip().splitlines()[0] if error.message else ''
-            return 'error: %s (%s)' % (advice, first_line)
+            return 'error: %s (%s)' % (advice, _cause(error.message or ''))
     return None
+
+
+def _cause(message):
+    """The line of a TensorFlow run-time error message that states the cause: the one just
+    before the failing node ('[[{{node ...}}]]'), else the first."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for index, line in enumerate(lines):
+        if line.startswith('[[') and index:
+            return lines[index - 1]
+    return lines[0] if lines else ''
 
 
 def run(main):

@@ -69,6 +69,11 @@ BAD_INVOCATIONS = [
     ('download_and_convert_data.py', ['--dataset_name=pets', '--dataset_dir={tmp}/pets'],
      "No converter for dataset 'pets'; valid names: "),
     ('download_and_convert_data.py', ['--dataset_name=digits'], 'Set --dataset_dir'),
+    ('train_image_classifier.py',
+     ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={tmp}/garbage',
+      '--train_dir={tmp}/train', '--max_number_of_steps=1'],
+     'a file cannot be read (corrupt or truncated). Check the dataset and checkpoint files, or '
+     'convert the dataset again. (corrupted record at 0 (Is this even a TFRecord file?))'),
 ]
 
 # (script, a flag value absl refuses while parsing, the flag named in its message).
@@ -96,6 +101,8 @@ def _arguments(arguments, data_dir, tmp_path):
 def test_a_user_mistake_is_one_error_line_without_traceback(script, arguments, expected,
                                                             digits_dir, tmp_path):
     (tmp_path / 'notes.txt').write_text('not an image')
+    (tmp_path / 'garbage').mkdir()
+    (tmp_path / 'garbage' / 'digits_train.tfrecord').write_bytes(bytes(range(256)) * 20)
     result = run_script(script, *_arguments(arguments, digits_dir, tmp_path), cwd=tmp_path)
     assert result.returncode == cli.USER_ERROR_EXIT_STATUS, result.stderr
     assert 'Traceback' not in result.stderr
@@ -121,7 +128,8 @@ def test_expected_errors_become_lines_and_bugs_do_not():
     assert cli.error_line(trainer.NonFiniteLossError('Training stopped at step 3.')) == (
         'error: Training stopped at step 3.')
     out_of_memory = tf.errors.ResourceExhaustedError(
-        None, None, 'OOM when allocating tensor with shape [64,299,299,3]\n[[node conv]]')
+        None, None, 'Graph execution error:\n\nOOM when allocating tensor with shape '
+        '[64,299,299,3]\n\t [[{{node conv}}]]')
     assert cli.error_line(out_of_memory) == (
         'error: out of memory. Lower --batch_size (or the image size) and run again. (OOM when '
         'allocating tensor with shape [64,299,299,3])')
