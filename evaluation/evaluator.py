@@ -34,6 +34,7 @@ _PROGRESS_EVERY_N_BATCHES = 10
 def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     flag_options.check_ranges(options)
+    nets_factory.check_image_size(options.model_name, options.eval_image_size, 'eval_image_size')
     mixed_precision.check_precision(options.mixed_precision)
     if tf.io.gfile.exists(options.eval_dir) and not tf.io.gfile.isdir(options.eval_dir):
         raise ValueError('--eval_dir=%s is a file: pass a directory for the results.'

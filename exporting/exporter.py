@@ -8,6 +8,7 @@ import tensorflow.compat.v1 as tf
 import flag_options
 from common import checkpoints, serving
 from exporting import graph_export, saved_model_export, tflite_export
+from nets import nets_factory
 
 
 def check_options(options):
@@ -17,6 +18,7 @@ def check_options(options):
       ValueError: naming the flags to set or change.
     """
     flag_options.check_ranges(options)
+    nets_factory.check_image_size(options.model_name, options.image_size, 'image_size')
     if not (options.output_file or options.saved_model_dir or options.tflite_file):
         raise ValueError('Nothing to export: set --output_file (an inference GraphDef), '
                          '--saved_model_dir or --tflite_file.')

@@ -53,6 +53,8 @@ def check_options(options):
         raise ValueError('Set --model_name to the network --checkpoint_path=%s was trained with.'
                          % options.checkpoint_path)
     flag_options.check_ranges(options)
+    if options.model_name:
+        nets_factory.check_image_size(options.model_name, options.image_size, 'image_size')
     mixed_precision.check_precision(options.mixed_precision)
 
 

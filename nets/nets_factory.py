@@ -37,6 +37,9 @@ class NetworkSpec:
     arg_scope_fn: (weight_decay=...) -> the arg scope the network is built in.
     preprocessing: the preprocessing style, a key of `preprocessing_factory.STYLE_MODULES`
         ('inception', 'vgg', 'lenet' or 'cifarnet').
+    min_image_size: the smallest input side the network builds for (its layers would shrink
+        a smaller image below one pixel); measured by building each network in training mode,
+        auxiliary heads included.
     num_classes: classes of the published checkpoint (for a network without one, of its
         family's): 1001 for ImageNet with class 0 as background, 1000 for ImageNet without
         it, 10 for the digit and CIFAR networks.
@@ -46,6 +49,7 @@ class NetworkSpec:
     arg_scope_fn: Callable
     preprocessing: str
     num_classes: int
+    min_image_size: int = 1
 
     @property
     def labels_offset(self):
@@ -62,27 +66,30 @@ class NetworkSpec:
 
 # Network name (--model_name) -> its record.
 NETWORKS = {
-    'alexnet_v2': NetworkSpec(alexnet.alexnet_v2, alexnet.alexnet_v2_arg_scope, 'vgg', 1000),
-    'cifarnet': NetworkSpec(cifarnet.cifarnet, cifarnet.cifarnet_arg_scope, 'cifarnet', 10),
-    'overfeat': NetworkSpec(overfeat.overfeat, overfeat.overfeat_arg_scope, 'vgg', 1000),
-    'vgg_a': NetworkSpec(vgg.vgg_a, vgg.vgg_arg_scope, 'vgg', 1000),
-    'vgg_16': NetworkSpec(vgg.vgg_16, vgg.vgg_arg_scope, 'vgg', 1000),
-    'vgg_19': NetworkSpec(vgg.vgg_19, vgg.vgg_arg_scope, 'vgg', 1000),
+    'alexnet_v2': NetworkSpec(alexnet.alexnet_v2, alexnet.alexnet_v2_arg_scope, 'vgg', 1000,
+                              min_image_size=195),
+    'cifarnet': NetworkSpec(cifarnet.cifarnet, cifarnet.cifarnet_arg_scope, 'cifarnet', 10,
+                            min_image_size=4),
+    'overfeat': NetworkSpec(overfeat.overfeat, overfeat.overfeat_arg_scope, 'vgg', 1000,
+                            min_image_size=231),
+    'vgg_a': NetworkSpec(vgg.vgg_a, vgg.vgg_arg_scope, 'vgg', 1000, min_image_size=224),
+    'vgg_16': NetworkSpec(vgg.vgg_16, vgg.vgg_arg_scope, 'vgg', 1000, min_image_size=224),
+    'vgg_19': NetworkSpec(vgg.vgg_19, vgg.vgg_arg_scope, 'vgg', 1000, min_image_size=224),
     'inception_v1': NetworkSpec(inception.inception_v1, inception.inception_v1_arg_scope,
                                 'inception', 1001),
     'inception_v2': NetworkSpec(inception.inception_v2, inception.inception_v2_arg_scope,
                                 'inception', 1001),
     'inception_v3': NetworkSpec(inception.inception_v3, inception.inception_v3_arg_scope,
-                                'inception', 1001),
+                                'inception', 1001, min_image_size=75),
     'inception_v4': NetworkSpec(inception.inception_v4, inception.inception_v4_arg_scope,
-                                'inception', 1001),
+                                'inception', 1001, min_image_size=75),
     'inception_resnet_v1': NetworkSpec(inception_resnet_v1.inception_resnet_v1,
                                        inception_resnet_v1.inception_resnet_v1_arg_scope,
-                                       'inception', 1001),
+                                       'inception', 1001, min_image_size=75),
     'inception_resnet_v2': NetworkSpec(inception_resnet_v2.inception_resnet_v2,
                                        inception_resnet_v2.inception_resnet_v2_arg_scope,
-                                       'inception', 1001),
-    'lenet': NetworkSpec(lenet.lenet, lenet.lenet_arg_scope, 'lenet', 10),
+                                       'inception', 1001, min_image_size=75),
+    'lenet': NetworkSpec(lenet.lenet, lenet.lenet_arg_scope, 'lenet', 10, min_image_size=4),
     'resnet_v1_50': NetworkSpec(resnet_v1.resnet_v1_50, resnet_v1.resnet_arg_scope, 'vgg', 1000),
     'resnet_v1_101': NetworkSpec(resnet_v1.resnet_v1_101, resnet_v1.resnet_arg_scope, 'vgg',
                                  1000),
@@ -127,15 +134,15 @@ NETWORKS = {
                                          'inception', 1001),
     # No checkpoint is published: it keeps the 1001 classes of the NASNet family.
     'nasnet_cifar': NetworkSpec(nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope,
-                                'cifarnet', 1001),
+                                'cifarnet', 1001, min_image_size=9),
     'nasnet_mobile': NetworkSpec(nasnet.build_nasnet_mobile, nasnet.nasnet_mobile_arg_scope,
-                                 'inception', 1001),
+                                 'inception', 1001, min_image_size=67),
     'nasnet_large': NetworkSpec(nasnet.build_nasnet_large, nasnet.nasnet_large_arg_scope,
-                                'inception', 1001),
+                                'inception', 1001, min_image_size=67),
     'pnasnet_mobile': NetworkSpec(pnasnet.build_pnasnet_mobile, pnasnet.pnasnet_mobile_arg_scope,
-                                  'inception', 1001),
+                                  'inception', 1001, min_image_size=67),
     'pnasnet_large': NetworkSpec(pnasnet.build_pnasnet_large, pnasnet.pnasnet_large_arg_scope,
-                                 'inception', 1001),
+                                 'inception', 1001, min_image_size=67),
 }
 
 # TF-Slim's public maps, kept for code written against them.
@@ -153,6 +160,16 @@ def network_spec(name):
         raise ValueError('Unknown network %r; valid names: %s (set --model_name).'
                          % (name, ', '.join(sorted(NETWORKS))))
     return NETWORKS[name]
+
+
+def check_image_size(name, image_size, flag):
+    """Raises ValueError if `image_size` (the value of --`flag`; None for the default) is
+    below network `name`'s `min_image_size`."""
+    spec = network_spec(name)
+    if image_size is not None and image_size < spec.min_image_size:
+        raise ValueError('--%s=%d is too small for %s: its smallest input is %d (its default %d).'
+                         % (flag, image_size, name, spec.min_image_size,
+                            spec.default_image_size))
 
 
 def published_num_classes(name):

@@ -53,8 +53,12 @@ BAD_INVOCATIONS = [
       '--checkpoint_path={tmp}', '--eval_dir={tmp}/notes.txt'],
      '--eval_dir={tmp}/notes.txt is a file: pass a directory'),
     ('benchmark_nets.py', ['--model_name=inception_v3', '--image_size=32', '--num_batches=1'],
-     'Images of 32 x 32 are too small for inception_v3: its layers shrink them below one pixel. '
-     'Use a larger image size'),
+     '--image_size=32 is too small for inception_v3: its smallest input is 75 (its default '
+     '299).'),
+    ('train_image_classifier.py',
+     ['--model_name=alexnet_v2', '--dataset_name=digits', '--dataset_dir={data}',
+      '--train_dir={tmp}/train', '--train_image_size=128'],
+     '--train_image_size=128 is too small for alexnet_v2: its smallest input is 195'),
     ('train_image_classifier.py',
      ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={data}',
       '--train_dir={tmp}/train', '--quantize_delay=5'],
@@ -169,6 +173,12 @@ OUT_OF_RANGE = [
      '--batch_size=0 is out of range: it must be at least 1.'),
     (evaluator.check_options, EvalOptions(eval_image_size=-3),
      '--eval_image_size=-3 is out of range: it must be at least 1.'),
+    (evaluator.check_options, EvalOptions(model_name='vgg_16', eval_image_size=200),
+     '--eval_image_size=200 is too small for vgg_16: its smallest input is 224 (its default '
+     '224).'),
+    (classifier.check_options, ClassifyOptions(model_name='lenet', checkpoint_path='x',
+                                               image_size=3),
+     '--image_size=3 is too small for lenet: its smallest input is 4 (its default 28).'),
     (exporter.check_options, ExportOptions(image_size=0, output_file='x.pb'),
      '--image_size=0 is out of range: it must be at least 1.'),
     (classifier.check_options, ClassifyOptions(saved_model_dir='x', top_k=0),

@@ -34,9 +34,29 @@ def test_every_record_has_sane_fields(name):
     size = spec.default_image_size
     assert isinstance(size, int) and not isinstance(size, bool) and size > 0
     assert size == spec.model_fn.default_image_size
+    assert 1 <= spec.min_image_size <= size
     assert callable(preprocessing_factory.get_preprocessing(name, is_training=True))
     assert preprocessing_factory.PREPROCESSING_MODULES[name] is \
         preprocessing_factory.STYLE_MODULES[spec.preprocessing]
+
+
+# Networks that build fast enough to check both sides of their minimum input size.
+@pytest.mark.parametrize('name', ['lenet', 'cifarnet', 'alexnet_v2', 'inception_v3'])
+def test_the_minimum_image_size_builds_and_one_less_is_explained(name):
+    spec = nets_factory.NETWORKS[name]
+    network_fn = nets_factory.get_network_fn(name, num_classes=10, is_training=True)
+    with tf.Graph().as_default():
+        logits, _ = network_fn(tf.zeros([1, spec.min_image_size, spec.min_image_size, 3]))
+        assert logits.shape.as_list() == [1, 10]
+    size = spec.min_image_size - 1
+    with tf.Graph().as_default(), pytest.raises(
+            ValueError, match=r'Images of %d x %d are too small for %s: its layers shrink them '
+                              r'below one pixel' % (size, size, name)):
+        network_fn(tf.zeros([1, size, size, 3]))
+    with pytest.raises(ValueError, match=r'--train_image_size=%d is too small for %s: its '
+                                         r'smallest input is %d' % (size, name, size + 1)):
+        nets_factory.check_image_size(name, size, 'train_image_size')
+    nets_factory.check_image_size(name, None, 'train_image_size')
 
 
 def test_public_maps_hold_the_records_functions():

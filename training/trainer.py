@@ -11,6 +11,7 @@ from absl import logging
 import flag_options
 import mixed_precision
 from common import checkpoints, devices, errors, files
+from nets import nets_factory
 from training import cluster, hooks, train_graph
 
 
@@ -26,6 +27,8 @@ def check_options(options):
         raise ValueError('--train_dir=%s is a file: pass a directory for checkpoints and '
                          'summaries.' % options.train_dir)
     flag_options.check_ranges(options)
+    nets_factory.check_image_size(options.model_name, options.train_image_size,
+                                  'train_image_size')
     mixed_precision.check_precision(options.mixed_precision)
     if options.num_clones > 1 and not options.clone_on_cpu:
         gpus = len(devices.gpu_names())
