@@ -135,8 +135,7 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
         mixed_precision.check_precision(precision)
     nets_factory.check_image_size(model_name, image_size, 'image_size')
     num_classes = num_classes or nets_factory.published_num_classes(model_name)
-    image_size = image_size or nets_factory.get_network_fn(model_name, num_classes) \
-        .default_image_size
+    image_size = image_size or nets_factory.network_spec(model_name).default_image_size
     graphs, sessions = [], []
     with contextlib.ExitStack() as stack:
         for precision in precisions:

@@ -177,7 +177,7 @@ def test_overflow_at_the_minimum_loss_scale_is_divergence(scale, fails):
     with tf.Graph().as_default():
         x, _, w, _, optimizer = _gradient_step(initial_scale=scale)
         loss = tf.reduce_sum(w)
-        guarded = train_graph._guard_finite(loss, [(x, w)], optimizer)
+        guarded, _ = train_graph._guard_finite(loss, [(x, w)], optimizer)
         with tf.Session() as session:
             session.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             if fails:

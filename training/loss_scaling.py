@@ -74,10 +74,14 @@ class LossScaleOptimizer:
         scaled = self._optimizer.compute_gradients(loss * scale, var_list=var_list)
         return map_gradients(lambda gradient: gradient / scale, scaled)
 
-    def apply_gradients(self, grads_and_vars, global_step):
+    def apply_gradients(self, grads_and_vars, global_step, gradients_finite=None):
         """Applies `grads_and_vars` if all are finite, else skips the update; then adapts
-        the scale. The global step advances either way. Returns the op."""
-        finite = all_finite(gradient_values(grads_and_vars))
+        the scale. The global step advances either way. Returns the op.
+
+        `gradients_finite`: bool [], whether they are, when the caller has computed it.
+        """
+        finite = (all_finite(gradient_values(grads_and_vars)) if gradients_finite is None
+                  else gradients_finite)
 
         def apply():
             return tf.group(self._optimizer.apply_gradients(grads_and_vars, global_step))

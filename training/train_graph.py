@@ -65,18 +65,24 @@ def _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer=None):
     weights in memory nor the next checkpoint are corrupted. Under loss scaling
     (`loss_scale_optimizer`), gradients that overflow only skip the step, until the scale
     is at its minimum: then they are divergence too.
+
+    Returns:
+      (the guarded grads_and_vars, bool [] whether the gradients are finite under loss
+      scaling, for the optimizer to skip the step on; None without it).
     """
     gradients = loss_scaling.gradient_values(grads_and_vars)
+    gradients_finite = None
     if loss_scale_optimizer is None:
         healthy = loss_scaling.all_finite([total_loss] + gradients)
     else:
+        gradients_finite = loss_scaling.all_finite(gradients)
         healthy = tf.logical_and(
             loss_scaling.all_finite([total_loss]),
-            tf.logical_or(loss_scaling.all_finite(gradients), loss_scale_optimizer.can_lower()))
+            tf.logical_or(gradients_finite, loss_scale_optimizer.can_lower()))
     check = tf.debugging.Assert(healthy, [NON_FINITE_MESSAGE, 'loss', total_loss],
                                 name='finite_check')
     with tf.control_dependencies([check]):
-        return loss_scaling.map_gradients(tf.identity, grads_and_vars)
+        return loss_scaling.map_gradients(tf.identity, grads_and_vars), gradients_finite
 
 
 @dataclasses.dataclass
@@ -147,10 +153,8 @@ def build_train_graph(options, synthetic_num_classes=None):
     tf.summary.image('images', first_clone_images, max_outputs=3)
     tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
     _add_end_point_summaries(first_clone_end_points)
-    train_graph = _optimize_clones(options, deploy_config, clones, global_step,
-                                   num_samples_per_epoch)
-    return dataclasses.replace(train_graph, dataset_split=dataset_split,
-                               skipped_records=skipped_records)
+    return _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
+                            num_samples_per_epoch, skipped_records)
 
 
 # The epoch length that synthetic batches assume, for the learning-rate schedule: ImageNet's.
@@ -179,10 +183,11 @@ def _dataset_batches(options, dataset_split, image_size, deploy_config):
     return iterator.get_next
 
 
-def _optimize_clones(options, deploy_config, clones, global_step, num_samples_per_epoch):
+def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
+                     num_samples_per_epoch, skipped_records):
     """The losses, gradients, update, batch-norm statistics and moving averages of a step.
 
-    Returns a `TrainGraph` without its dataset_split and skipped_records.
+    Returns the `TrainGraph`; `dataset_split` and `skipped_records` are passed into it.
     """
     # Batch-norm statistics are updated from the first clone only, as in TF-Slim.
     update_ops = _update_ops(clones[0].scope, options.trainable_scopes)
@@ -225,8 +230,11 @@ def _optimize_clones(options, deploy_config, clones, global_step, num_samples_pe
     for variable in tf.model_variables():
         tf.summary.histogram(variable.op.name, variable)
 
-    apply_gradients = optimizer.apply_gradients(
-        _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer), global_step=global_step)
+    guarded, gradients_finite = _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer)
+    # The loss-scale optimizer skips the step on the finiteness the guard has computed.
+    skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
+    apply_gradients = optimizer.apply_gradients(guarded, global_step=global_step,
+                                                **skip_arguments)
     step_ops = update_ops + [apply_gradients]
     copy_to_averages = None
     if moving_averages:
@@ -238,5 +246,5 @@ def _optimize_clones(options, deploy_config, clones, global_step, num_samples_pe
                                       for v in averaged_variables], name='copy_to_averages')
     with tf.control_dependencies(step_ops):
         train_tensor = tf.identity(total_loss, name='train_op')
-    return TrainGraph(train_tensor, total_loss, learning_rate, None, copy_to_averages,
-                      sync_optimizer, None, loss_scale_optimizer)
+    return TrainGraph(train_tensor, total_loss, learning_rate, dataset_split, copy_to_averages,
+                      sync_optimizer, skipped_records, loss_scale_optimizer)
