@@ -17,7 +17,7 @@ under its final name only once it is complete), so an interrupted run is simply 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import app, flags
 
-from common import cli
+from common import cli, files
 from datasets import (
     build_imagenet_data,
     convert_cifar10,
@@ -77,6 +77,7 @@ def main(_):
                              % (FLAGS.dataset_name, ', '.join(sorted(CONVERTERS))))
     if not FLAGS.dataset_dir:
         raise app.UsageError('Set --dataset_dir to the directory for the TFRecord files.')
+    files.check_writable_directory(FLAGS.dataset_dir, 'dataset_dir', 'the TFRecord files')
     CONVERTERS[FLAGS.dataset_name]()
 
 

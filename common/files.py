@@ -2,6 +2,7 @@
 through tf.io.gfile, so cloud and in-memory filesystems work like local disk."""
 
 import json
+import os
 
 import tensorflow.compat.v1 as tf
 
@@ -23,3 +24,38 @@ def read_json_file(path):
         return None
     with tf.io.gfile.GFile(path, 'r') as f:
         return json.load(f)
+
+
+def _write_failure(directory):
+    """Why `directory` cannot be created and written into, or None if it can."""
+    probe_path = os.path.join(directory, '.write_check' + INCOMPLETE_SUFFIX)
+    try:
+        tf.io.gfile.makedirs(directory)
+        with tf.io.gfile.GFile(probe_path, 'wb') as probe:
+            probe.write(b'')
+        tf.io.gfile.remove(probe_path)
+    except (tf.errors.OpError, OSError) as error:
+        return getattr(error, 'message', None) or error.strerror or str(error)
+    return None
+
+
+def check_writable_directory(path, flag_name, contents):
+    """Fails with one line unless `path` is, or can be made, a directory this process can
+    write `contents` (words for the message) into; creates it if missing."""
+    if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
+        raise ValueError('--%s=%s is a file: pass a directory for %s.'
+                         % (flag_name, path, contents))
+    failure = _write_failure(path)
+    if failure:
+        raise ValueError('--%s=%s cannot be written (%s): pass a directory you can write %s to.'
+                         % (flag_name, path, failure, contents))
+
+
+def check_writable_file(path, flag_name):
+    """Fails with one line unless a file can be written at `path`; creates its directory."""
+    if tf.io.gfile.isdir(path):
+        raise ValueError('--%s=%s is a directory: pass a file name.' % (flag_name, path))
+    failure = _write_failure(os.path.dirname(path) or '.')
+    if failure:
+        raise ValueError('--%s=%s cannot be written (%s): pass a path in a directory you can '
+                         'write to.' % (flag_name, path, failure))

@@ -18,7 +18,7 @@ from absl import logging
 
 import flag_options
 import mixed_precision
-from common import checkpoints, devices, progress
+from common import checkpoints, devices, files, progress
 from datasets import class_names, dataset_factory, input_pipeline
 from evaluation import metrics, results
 from nets import nets_factory
@@ -36,9 +36,7 @@ def check_options(options):
     flag_options.check_ranges(options)
     nets_factory.check_image_size(options.model_name, options.eval_image_size, 'eval_image_size')
     mixed_precision.check_precision(options.mixed_precision)
-    if tf.io.gfile.exists(options.eval_dir) and not tf.io.gfile.isdir(options.eval_dir):
-        raise ValueError('--eval_dir=%s is a file: pass a directory for the results.'
-                         % options.eval_dir)
+    files.check_writable_directory(options.eval_dir, 'eval_dir', 'the results')
     if options.quantize:
         raise ValueError(
             '--quantize asks for a quantized evaluation graph, which relied on '

@@ -6,7 +6,7 @@ import tempfile
 import tensorflow.compat.v1 as tf
 
 import flag_options
-from common import checkpoints, serving
+from common import checkpoints, files, serving
 from exporting import graph_export, saved_model_export, tflite_export
 from nets import nets_factory
 
@@ -32,6 +32,12 @@ def check_options(options):
                          '--checkpoint_path to a checkpoint or a training directory.')
     if options.checkpoint_path:
         checkpoints.resolve_checkpoint(options.checkpoint_path)
+    for flag_name in ('output_file', 'tflite_file'):
+        if getattr(options, flag_name):
+            files.check_writable_file(getattr(options, flag_name), flag_name)
+    if options.saved_model_dir:
+        files.check_writable_directory(options.saved_model_dir, 'saved_model_dir',
+                                       'the SavedModel')
     if options.saved_model_dir and tf.io.gfile.exists(options.saved_model_dir):
         found = sorted(tf.io.gfile.listdir(options.saved_model_dir))
         if found:

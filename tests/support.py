@@ -19,13 +19,14 @@ from training.train_options import TrainOptions
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_script(script, *arguments, cwd):
-    """Runs one of the repository's scripts as a user would, from another directory.
+def run_script(script, *arguments, cwd, environment=None):
+    """Runs one of the repository's scripts as a user would, from another directory, in
+    `environment` (default: this process's).
 
     Returns the CompletedProcess, with text stdout and stderr.
     """
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *arguments], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+                          env=environment, capture_output=True, text=True, timeout=600)
 
 
 def train_and_evaluate_through_the_scripts(dataset_flags, eval_split, train_dir, batch_size=4,

@@ -78,6 +78,22 @@ BAD_INVOCATIONS = [
       '--train_dir={tmp}/train', '--max_number_of_steps=1'],
      'a file cannot be read (corrupt or truncated). Check the dataset and checkpoint files, or '
      'convert the dataset again. (corrupted record at 0 (Is this even a TFRecord file?))'),
+    ('train_image_classifier.py',
+     ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={data}',
+      '--train_dir={tmp}/notes.txt/train'],
+     '--train_dir={tmp}/notes.txt/train cannot be written ({tmp}/notes.txt is not a '
+     'directory): pass a directory you can write checkpoints and summaries to.'),
+    ('eval_image_classifier.py',
+     ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={data}',
+      '--checkpoint_path={tmp}', '--eval_dir={tmp}/notes.txt/eval'],
+     '--eval_dir={tmp}/notes.txt/eval cannot be written'),
+    ('export_inference_graph.py', ['--model_name=lenet', '--output_file={tmp}/notes.txt/a.pb'],
+     '--output_file={tmp}/notes.txt/a.pb cannot be written ({tmp}/notes.txt is not a '
+     'directory): pass a path in a directory you can write to.'),
+    ('export_inference_graph.py', ['--model_name=lenet', '--output_file={tmp}'],
+     '--output_file={tmp} is a directory: pass a file name.'),
+    ('download_and_convert_data.py', ['--dataset_name=digits', '--dataset_dir={tmp}/notes.txt'],
+     '--dataset_dir={tmp}/notes.txt is a file: pass a directory for the TFRecord files.'),
 ]
 
 # (script, a flag value absl refuses while parsing, the flag named in its message).

@@ -23,9 +23,7 @@ def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     if not options.train_dir:
         raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
-    if tf.io.gfile.exists(options.train_dir) and not tf.io.gfile.isdir(options.train_dir):
-        raise ValueError('--train_dir=%s is a file: pass a directory for checkpoints and '
-                         'summaries.' % options.train_dir)
+    files.check_writable_directory(options.train_dir, 'train_dir', 'checkpoints and summaries')
     flag_options.check_ranges(options)
     nets_factory.check_image_size(options.model_name, options.train_image_size,
                                   'train_image_size')
