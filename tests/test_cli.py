@@ -256,3 +256,14 @@ def test_more_clones_than_gpus_is_an_error_unless_on_the_cpu(tmp_path):
                                                                        max(gpus, 1))):
         trainer.check_options(options)
     trainer.check_options(dataclasses.replace(options, clone_on_cpu=True))
+
+
+def test_sync_replicas_without_a_cluster_trains_with_a_warning(digits_dir, tmp_path):
+    result = run_script('train_image_classifier.py', '--model_name=lenet',
+                        '--dataset_name=digits', '--dataset_dir=%s' % digits_dir,
+                        '--train_dir=%s' % (tmp_path / 'train'), '--max_number_of_steps=2',
+                        '--sync_replicas', cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ('--sync_replicas without a cluster (--worker_hosts or TF_CONFIG): this one process '
+            'aggregates 1 of its own gradients per step.') in result.stderr
+    assert 'Finished training at step 2' in result.stderr

@@ -91,6 +91,12 @@ def train(options):
     cluster_config = cluster.cluster_from_flags(
         options.ps_hosts, options.worker_hosts, options.job_name, options.task)
     if not cluster_config:
+        if options.sync_replicas:
+            # TF-Slim accepted this, so it stays legal; it is rarely what was meant.
+            logging.warning('--sync_replicas without a cluster (--worker_hosts or TF_CONFIG): '
+                            'this one process aggregates %d of its own gradients per step. '
+                            'Leave --sync_replicas out unless that is what you want.',
+                            options.replicas_to_aggregate)
         mixed_precision.log_hardware_note(options.mixed_precision)
         return _train_worker(options, mixed_precision.session_config(options.mixed_precision))
     server = cluster.start_server(cluster_config)
