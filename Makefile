@@ -1,5 +1,6 @@
 # `make demo`: install into .venv, then convert digits, train lenet and evaluate it.
 # `make test`: install into .venv, then lint and run the test suite.
+# `make test-slow`: the tests `make test` leaves out (marked slow: killed cluster tasks).
 # `GPU=1` (e.g. `make install GPU=1`) also installs TensorFlow's CUDA libraries for NVIDIA GPUs.
 
 VENV ?= .venv
@@ -9,7 +10,7 @@ INSTALLED := $(VENV)/.installed$(if $(GPU),-gpu)
 DATA_DIR ?= data/digits
 TRAIN_DIR ?= runs/lenet_digits
 
-.PHONY: install demo test lint
+.PHONY: install demo test test-slow lint
 
 $(INSTALLED): requirements.txt requirements-dev.txt requirements-gpu.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,3 +34,6 @@ lint: install
 
 test: lint
 	$(PYTHON) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+
+test-slow: install
+	$(PYTHON) -m pytest -m slow

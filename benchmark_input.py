@@ -9,6 +9,11 @@ Usage:
   # On 200 generated ImageNet-like JPEGs (about 400 x 350) written to --dataset_dir first:
   python benchmark_input.py --dataset_name=imagenet --dataset_dir=/tmp/imagenet_like \
       --generate_images=200 --preprocessing_name=inception_v3,vgg_16
+
+  # Pipeline variants side by side, taking turns for 7 rounds (median round each), with
+  # images/sec per core and per second of processor time:
+  python benchmark_input.py --dataset_dir=/tmp/imagenet_like \
+      --variants=full_decode,fused_crop,private_threads,default --rounds=7
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
@@ -37,12 +42,19 @@ flags.DEFINE_integer('num_preprocessing_threads', None,
                      'Records decoded and preprocessed in parallel (default: AUTOTUNE).')
 flags.DEFINE_boolean('fail_on_corrupt_records', False,
                      'Decode without the skipping of unreadable records, to time its cost.')
+flags.DEFINE_list('variants', [],
+                  'Pipeline variants to compare, taking turns for --rounds rounds: '
+                  + ', '.join(input_timing.VARIANTS) + ' (default: the pipeline as it is, '
+                  'timed once).')
+flags.DEFINE_integer('rounds', 5, 'With --variants: rounds of turns; the median is reported.',
+                     lower_bound=1)
 flags.DEFINE_integer('generate_images', 0,
                      'First write this many generated ImageNet-like JPEGs to --dataset_dir '
                      '(with --dataset_name=imagenet).')
 
 
 def main(_):
+    input_timing.check_variants(FLAGS.variants)
     if FLAGS.generate_images:
         if FLAGS.dataset_name != 'imagenet':
             raise ValueError('--generate_images writes ImageNet\'s layout: set '
@@ -51,16 +63,24 @@ def main(_):
                                          split_name=FLAGS.dataset_split_name)
     split = dataset_factory.get_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name,
                                         FLAGS.dataset_dir)
-    print(input_timing.TABLE_HEADER, flush=True)
-    for name in FLAGS.preprocessing_name.split(','):
-        timing = input_timing.time_input_pipeline(
-            split, name.strip(),
-            FLAGS.image_size or input_timing.default_image_size(name.strip()),
-            batch_size=FLAGS.batch_size, num_batches=FLAGS.num_batches, burn_in=FLAGS.burn_in,
-            is_training=not FLAGS.eval_pipeline,
-            skip_corrupt=not FLAGS.fail_on_corrupt_records, num_readers=FLAGS.num_readers,
-            num_preprocessing_threads=FLAGS.num_preprocessing_threads)
-        print(input_timing.table_row(timing), flush=True)
+    timing_arguments = dict(
+        batch_size=FLAGS.batch_size, num_batches=FLAGS.num_batches, burn_in=FLAGS.burn_in,
+        is_training=not FLAGS.eval_pipeline, skip_corrupt=not FLAGS.fail_on_corrupt_records,
+        num_readers=FLAGS.num_readers, num_preprocessing_threads=FLAGS.num_preprocessing_threads)
+    names = [name.strip() for name in FLAGS.preprocessing_name.split(',')]
+    print(input_timing.VARIANTS_TABLE_HEADER if FLAGS.variants else input_timing.TABLE_HEADER,
+          flush=True)
+    for name in names:
+        image_size = FLAGS.image_size or input_timing.default_image_size(name)
+        if not FLAGS.variants:
+            timing = input_timing.time_input_pipeline(split, name, image_size,
+                                                      **timing_arguments)
+            print(input_timing.table_row(timing), flush=True)
+            continue
+        timings = input_timing.time_variants(split, name, image_size, FLAGS.variants,
+                                             FLAGS.rounds, **timing_arguments)
+        for timing in timings:
+            print(input_timing.variants_table_row(timing, baseline=timings[0]), flush=True)
 
 
 if __name__ == '__main__':

@@ -3,12 +3,15 @@ r"""Converts a dataset to TF-Slim's TFRecord format.
 Usage:
   python download_and_convert_data.py --dataset_name=digits --dataset_dir=/tmp/digits
   python download_and_convert_data.py --dataset_name=flowers --dataset_dir=/tmp/flowers \
-      [--archive=/path/to/flower_photos.tgz]
+      [--archive=/path/to/flower_photos.tgz] [--skip_checksum]
   python download_and_convert_data.py --dataset_name=custom --image_dir=/my/photos \
       --dataset_dir=/tmp/my_photos [--validation_fraction=0.1]
   python download_and_convert_data.py --dataset_name=imagenet --dataset_dir=/data/imagenet \
       --train_directory=/raw/train --validation_directory=/raw/validation \
       [--bounding_box_file=/raw/bboxes.csv]
+
+Downloads and --archive files are checked against their published size and SHA-256 first;
+--skip_checksum converts a file that fails the check, with a warning.
 
 Every conversion is idempotent (files already complete are kept) and atomic (a file appears
 under its final name only once it is complete), so an interrupted run is simply rerun.
@@ -36,6 +39,10 @@ flags.DEFINE_string(
     'archive', None,
     'An already downloaded archive (or a directory of the files the download would fetch) to '
     'convert instead of downloading.')
+flags.DEFINE_boolean(
+    'skip_checksum', False,
+    'Convert a downloaded or --archive file whose size or SHA-256 differs from the published '
+    'one (damaged, or not the original), with a warning, instead of stopping.')
 flags.DEFINE_string('image_dir', None,
                     'custom: a folder with one sub-folder of images per class.')
 flags.DEFINE_float('validation_fraction', 0.1,
@@ -48,24 +55,20 @@ flags.DEFINE_string(
     'visualwakewords: the COCO category whose presence makes label 1.')
 
 
-def _convert_custom():
-    if not FLAGS.image_dir:
-        raise app.UsageError('--dataset_name=custom needs --image_dir: a folder with one '
-                             'sub-folder of images per class.')
-    convert_custom.run(FLAGS.image_dir, FLAGS.dataset_dir, FLAGS.validation_fraction)
-
-
 CONVERTERS = {
-    'cifar10': lambda: convert_cifar10.run(FLAGS.dataset_dir, FLAGS.archive),
-    'custom': _convert_custom,
+    'cifar10': lambda: convert_cifar10.run(FLAGS.dataset_dir, FLAGS.archive,
+                                           FLAGS.skip_checksum),
+    'custom': lambda: convert_custom.run(FLAGS.image_dir, FLAGS.dataset_dir,
+                                         FLAGS.validation_fraction),
     'digits': lambda: convert_digits.run(FLAGS.dataset_dir),
-    'flowers': lambda: convert_flowers.run(FLAGS.dataset_dir, FLAGS.archive),
+    'flowers': lambda: convert_flowers.run(FLAGS.dataset_dir, FLAGS.archive,
+                                           FLAGS.skip_checksum),
     'imagenet': lambda: build_imagenet_data.build_from_flags(
         FLAGS.output_directory or FLAGS.dataset_dir),
-    'mnist': lambda: convert_mnist.run(FLAGS.dataset_dir, FLAGS.archive),
+    'mnist': lambda: convert_mnist.run(FLAGS.dataset_dir, FLAGS.archive, FLAGS.skip_checksum),
     'visualwakewords': lambda: convert_visualwakewords.run(
         FLAGS.dataset_dir, FLAGS.archive, FLAGS.small_object_area_threshold,
-        FLAGS.foreground_class_of_interest),
+        FLAGS.foreground_class_of_interest, FLAGS.skip_checksum),
 }
 
 
@@ -77,6 +80,9 @@ def main(_):
                              % (FLAGS.dataset_name, ', '.join(sorted(CONVERTERS))))
     if not FLAGS.dataset_dir:
         raise app.UsageError('Set --dataset_dir to the directory for the TFRecord files.')
+    if FLAGS.dataset_name == 'custom' and not FLAGS.image_dir:
+        raise app.UsageError('--dataset_name=custom needs --image_dir: a folder with one '
+                             'sub-folder of images per class.')
     files.check_writable_directory(FLAGS.dataset_dir, 'dataset_dir', 'the TFRecord files')
     CONVERTERS[FLAGS.dataset_name]()
 

@@ -3,10 +3,15 @@
 Compared with the network's own speed (network_timing.py), this shows whether training is
 limited by its input or by its compute. As there, the first `burn_in` batches are not timed
 (they fill the shuffle buffer and warm up tf.data's tuning).
+
+`time_variants` compares pipeline variants (`VARIANTS`) in one run: other processes on the
+machine slow every variant alike when the variants take turns, round after round.
 """
 
 import dataclasses
 import os
+import statistics
+import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -16,6 +21,16 @@ from datasets import dataset_splits, dataset_utils, input_pipeline
 from nets import nets_factory
 
 
+# The pipeline variants `time_variants` compares: name -> `input_pipeline.Tuning`.
+VARIANTS = {
+    # The pipeline before its tuning: every image decoded in full, tf.data's shared pool.
+    'full_decode': input_pipeline.Tuning(decode_windows=False, private_threads=False),
+    'fused_crop': input_pipeline.Tuning(decode_windows=True, private_threads=False),
+    'private_threads': input_pipeline.Tuning(decode_windows=False, private_threads=True),
+    'default': input_pipeline.Tuning(),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class InputTiming:
     preprocessing_name: str
@@ -23,10 +38,23 @@ class InputTiming:
     batch_size: int
     sec_per_batch_mean: float
     sec_per_batch_std: float
+    # Seconds of processor time (all of the process's threads) per timed batch.
+    cpu_sec_per_batch: float = 0.0
+    variant: str = 'default'
 
     @property
     def images_per_sec(self):
         return self.batch_size / self.sec_per_batch_mean
+
+    @property
+    def images_per_sec_per_core(self):
+        return self.images_per_sec / (os.cpu_count() or 1)
+
+    @property
+    def images_per_cpu_sec(self):
+        """Images per second of processor time: the pipeline's cost, whatever share of the
+        cores other processes take."""
+        return self.batch_size / self.cpu_sec_per_batch
 
 
 def default_image_size(preprocessing_name):
@@ -43,8 +71,9 @@ def default_image_size(preprocessing_name):
 
 def time_input_pipeline(dataset_split, preprocessing_name, image_size, batch_size=32,
                         num_batches=50, burn_in=5, is_training=True, skip_corrupt=True,
-                        num_readers=None, num_preprocessing_threads=None):
-    """Builds `input_pipeline.batched_images` and times `num_batches` batches after `burn_in`.
+                        num_readers=None, num_preprocessing_threads=None, variant='default'):
+    """Builds `input_pipeline.batched_images` (tuned as `VARIANTS[variant]`) and times
+    `num_batches` batches after `burn_in`.
 
     Returns:
       An `InputTiming`.
@@ -53,14 +82,54 @@ def time_input_pipeline(dataset_split, preprocessing_name, image_size, batch_siz
         batches = input_pipeline.batched_images(
             dataset_split, preprocessing_name, is_training=is_training, image_size=image_size,
             batch_size=batch_size, num_readers=num_readers,
-            num_preprocessing_threads=num_preprocessing_threads, skip_corrupt=skip_corrupt)
+            num_preprocessing_threads=num_preprocessing_threads, skip_corrupt=skip_corrupt,
+            tuning=VARIANTS[variant])
         # Evaluation reads the split once; it starts again for as many batches as are asked.
         batch = tf.data.make_one_shot_iterator(batches.repeat()).get_next()
         # Fetching only the labels runs the whole pipeline without copying images out.
         labels = batch['labels']
         with tf.Session() as session:
-            mean, std = network_timing.timed_runs(session, labels, num_batches, burn_in)
-    return InputTiming(preprocessing_name, image_size, batch_size, mean, std)
+            network_timing.run_durations(session, labels, burn_in)
+            cpu_start = time.process_time()
+            durations = network_timing.run_durations(session, labels, num_batches)
+            cpu_sec_per_batch = (time.process_time() - cpu_start) / num_batches
+    return InputTiming(preprocessing_name, image_size, batch_size, statistics.mean(durations),
+                       statistics.pstdev(durations), cpu_sec_per_batch, variant)
+
+
+def check_variants(variants):
+    """Raises ValueError naming the valid variants if one of `variants` is not in VARIANTS."""
+    for variant in variants:
+        if variant not in VARIANTS:
+            raise ValueError('%s: not a pipeline variant; valid variants: %s'
+                             % (variant, ', '.join(VARIANTS)))
+
+
+def time_variants(dataset_split, preprocessing_name, image_size, variants, rounds=5,
+                  **timing_arguments):
+    """Times each of `variants` (names in VARIANTS) in turn, for `rounds` rounds.
+
+    Each round builds every variant's pipeline afresh (a pipeline left running would fill
+    its buffers during the others' turns) and times it as `time_input_pipeline` does, with
+    `timing_arguments`. A variant's `InputTiming` is that of its median round by images/sec.
+
+    Returns:
+      An `InputTiming` per variant, in order.
+    """
+    check_variants(variants)
+    rounds_by_variant = {variant: [] for variant in variants}
+    for _ in range(rounds):
+        for variant in variants:
+            rounds_by_variant[variant].append(time_input_pipeline(
+                dataset_split, preprocessing_name, image_size, variant=variant,
+                **timing_arguments))
+    return [_median_round(timings) for timings in rounds_by_variant.values()]
+
+
+def _median_round(timings):
+    """The timing of the median round by images/sec (the slower middle one of an even count)."""
+    by_speed = sorted(timings, key=lambda timing: timing.images_per_sec)
+    return by_speed[(len(by_speed) - 1) // 2]
 
 
 TABLE_HEADER = ('| preprocessing | size | batch | sec/batch | images/sec |\n'
@@ -71,6 +140,19 @@ def table_row(timing):
     return '| %s | %d | %d | %.3f ± %.3f | %.1f |' % (
         timing.preprocessing_name, timing.image_size, timing.batch_size,
         timing.sec_per_batch_mean, timing.sec_per_batch_std, timing.images_per_sec)
+
+
+VARIANTS_TABLE_HEADER = (
+    '| preprocessing | variant | size | batch | images/sec | images/sec per core '
+    '| images/CPU-sec | speed-up |\n|---|---|---|---|---|---|---|---|')
+
+
+def variants_table_row(timing, baseline):
+    """A row of the variants table; `baseline` is the timing the speed-up compares with."""
+    return '| %s | %s | %d | %d | %.1f | %.1f | %.1f | %.2f× |' % (
+        timing.preprocessing_name, timing.variant, timing.image_size, timing.batch_size,
+        timing.images_per_sec, timing.images_per_sec_per_core, timing.images_per_cpu_sec,
+        timing.images_per_sec / baseline.images_per_sec)
 
 
 def _photo_like_jpeg(height, width, seed):

@@ -5,6 +5,8 @@ import os
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+from common import files
+
 # Written by the chief when training ends normally: the final global step, for evaluators
 # watching the directory.
 FINAL_STEP_FILENAME = 'final_step.txt'
@@ -21,22 +23,32 @@ def resolve_checkpoint(checkpoint_path):
     """
     if not checkpoint_path:
         raise ValueError('Set --checkpoint_path to a checkpoint or a directory of checkpoints.')
+    # A prefix first: ram:// calls any leading part of a file name a directory.
+    if tf.io.gfile.exists(checkpoint_path + '.index'):
+        return checkpoint_path
     if tf.io.gfile.isdir(checkpoint_path):
         latest = tf.train.latest_checkpoint(checkpoint_path)
         if latest:
             return latest
-        found = sorted(tf.io.gfile.listdir(checkpoint_path))[:10]
+        found = files.list_directory(checkpoint_path)[:10]
         raise ValueError('No checkpoint in directory %s (it holds: %s). Point --checkpoint_path '
                          'at a training directory or a checkpoint such as model.ckpt-1000.'
                          % (checkpoint_path, ', '.join(found) or 'nothing'))
-    if tf.io.gfile.exists(checkpoint_path + '.index') or tf.io.gfile.exists(checkpoint_path):
+    if tf.io.gfile.exists(checkpoint_path):
         return checkpoint_path
     directory = os.path.dirname(checkpoint_path) or '.'
-    found = sorted(tf.io.gfile.listdir(directory))[:10] if tf.io.gfile.isdir(directory) else []
+    found = files.list_directory(directory)[:10] if tf.io.gfile.isdir(directory) else []
     raise ValueError('No checkpoint at %s (%s). Point --checkpoint_path at a training directory '
                      'or a checkpoint prefix such as model.ckpt-1000.'
                      % (checkpoint_path, 'its directory holds: ' + ', '.join(found) if found
                         else 'its directory does not exist or is empty'))
+
+
+def read_checkpoint(checkpoint):
+    """A reader of the checkpoint prefix `checkpoint` (its variables' names, shapes, values)."""
+    # Not tf.train.load_checkpoint: it first asks whether the path is a directory, and ram://
+    # says yes for a prefix such as model.ckpt-5, a leading part of model.ckpt-5.index.
+    return tf.train.NewCheckpointReader(checkpoint)
 
 
 def parse_scopes(scopes):
@@ -86,7 +98,7 @@ def checkpoint_mismatches(checkpoint, names_to_variables):
       (shape_mismatches, missing), both sorted by name: [(name, checkpoint shape, model
       shape)] with shapes as lists of ints, and [name] for the names the checkpoint lacks.
     """
-    checkpoint_shapes = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    checkpoint_shapes = read_checkpoint(checkpoint).get_variable_to_shape_map()
     shape_mismatches, missing = [], []
     for name, variable in sorted(names_to_variables.items()):
         if name not in checkpoint_shapes:
@@ -112,7 +124,7 @@ def check_moving_averages(checkpoint, missing, action):
     """Raises ValueError when every name a checkpoint lacks (`missing`, from
     `checkpoint_mismatches`) is the moving average of a variable it holds: it was trained
     without averages. `action` is the verb for the advice ('evaluate', 'export', ...)."""
-    held = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    held = read_checkpoint(checkpoint).get_variable_to_shape_map()
     if missing and all(name.endswith(MOVING_AVERAGE_SUFFIX)
                        and name[:-len(MOVING_AVERAGE_SUFFIX)] in held for name in missing):
         raise ValueError(
@@ -147,7 +159,7 @@ def check_fits(checkpoint, names_to_variables, model, advice, moving_average_dec
         [(name, 'not in the checkpoint') for name in missing]
         + [(name, 'checkpoint %s, model %s' % (checkpoint_shape, model_shape))
            for name, checkpoint_shape, model_shape in mismatches])]
-    checkpoint_names = tf.train.load_checkpoint(checkpoint).get_variable_to_shape_map()
+    checkpoint_names = read_checkpoint(checkpoint).get_variable_to_shape_map()
     raise ValueError(
         'Checkpoint %s does not fit %s: %d variable(s) differ. The first:\n  %s\nThe '
         'checkpoint\'s variables are under: %s. %s%s'

@@ -11,7 +11,11 @@ INCOMPLETE_SUFFIX = '.incomplete'
 
 
 def write_file_atomically(path, data):
-    """Writes bytes to `path` through a temporary name, so readers never see half a file."""
+    """Writes bytes to `path` through a temporary name, so readers never see half a file.
+
+    The rename is atomic on local disks. On gs:// it is a copy then a delete: the final name
+    still appears only when complete, but both names exist for a moment.
+    """
     temporary_path = path + INCOMPLETE_SUFFIX
     with tf.io.gfile.GFile(temporary_path, 'wb') as f:
         f.write(data)
@@ -24,6 +28,33 @@ def read_json_file(path):
         return None
     with tf.io.gfile.GFile(path, 'r') as f:
         return json.load(f)
+
+
+def is_file(path):
+    """Whether `path` is an existing file (not a directory), on any TensorFlow filesystem."""
+    return tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path)
+
+
+def read_file(path):
+    """The bytes of the file at `path`."""
+    with tf.io.gfile.GFile(path, 'rb') as f:
+        return f.read()
+
+
+def list_directory(path):
+    """The sorted names of the entries of directory `path`, sub-directories without the
+    trailing '/' that gs:// lists them with."""
+    return sorted(name.rstrip('/') for name in tf.io.gfile.listdir(path))
+
+
+def is_local(path):
+    """Whether `path` is on the local disk: it has no filesystem scheme such as gs:// or ram://."""
+    return '://' not in path
+
+
+def resolved_path(path):
+    """A local path made absolute with links and '..' resolved; other paths as they are."""
+    return os.path.realpath(path) if is_local(path) else path
 
 
 def _write_failure(directory):

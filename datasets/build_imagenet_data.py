@@ -41,9 +41,10 @@ if not __package__:
 
 import numpy as np  # noqa: E402
 import tf_compat  # noqa: E402,F401  (first of the project: TensorFlow fixes)
+import tensorflow.compat.v1 as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from common import cli  # noqa: E402
+from common import cli, files  # noqa: E402
 from datasets import (  # noqa: E402
     class_names,
     conversion,
@@ -105,14 +106,14 @@ class ImageItem:
 
 def read_synsets(path):
     """The non-empty lines of a file of one synset per line, in order."""
-    with open(path, encoding='utf-8') as f:
+    with tf.io.gfile.GFile(path, 'r') as f:
         return [line.strip() for line in f if line.strip()]
 
 
 def read_synset_words(path):
     """{synset: words} from a file of `synset<TAB>words` lines."""
     words = {}
-    with open(path, encoding='utf-8') as f:
+    with tf.io.gfile.GFile(path, 'r') as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -145,7 +146,7 @@ def _file_stem(path):
 
 def _read_csv_boxes(path):
     boxes = collections.defaultdict(list)
-    with open(path, encoding='utf-8', newline='') as f:
+    with tf.io.gfile.GFile(path, 'r') as f:
         for number, row in enumerate(csv.reader(f), 1):
             if not row:
                 continue
@@ -163,7 +164,8 @@ def _read_csv_boxes(path):
 def _read_xml_boxes(path):
     """Normalised boxes of one ILSVRC annotation: <size> and <object><bndbox> in pixels."""
     try:
-        root = ElementTree.parse(path).getroot()
+        with tf.io.gfile.GFile(path, 'rb') as f:
+            root = ElementTree.parse(f).getroot()
         width = float(root.findtext('size/width'))
         height = float(root.findtext('size/height'))
         boxes = []
@@ -184,16 +186,16 @@ def read_bounding_boxes(path):
 
     `path` is a CSV file of normalised boxes or a directory tree of ILSVRC XML files.
     """
-    if os.path.isdir(path):
+    if tf.io.gfile.isdir(path):
         boxes = {}
-        for folder, _, names in os.walk(path):
+        for folder, _, names in tf.io.gfile.walk(path):
             for name in sorted(names):
                 if name.endswith('.xml'):
                     image_boxes = _read_xml_boxes(os.path.join(folder, name))
                     if image_boxes:
                         boxes[_file_stem(name)] = image_boxes
         return boxes
-    if os.path.isfile(path):
+    if tf.io.gfile.exists(path):
         return _read_csv_boxes(path)
     raise ValueError('--bounding_box_file=%s does not exist: give a CSV of boxes or a directory '
                      'of ILSVRC XML annotations, or leave it unset.' % path)
@@ -201,8 +203,8 @@ def read_bounding_boxes(path):
 
 def _list_directory(directory):
     """(sub-folder names, other entry names) of a directory, sorted, hidden ones left out."""
-    names = sorted(name for name in os.listdir(directory) if not name.startswith('.'))
-    folders = [name for name in names if os.path.isdir(os.path.join(directory, name))]
+    names = [name for name in files.list_directory(directory) if not name.startswith('.')]
+    folders = [name for name in names if tf.io.gfile.isdir(os.path.join(directory, name))]
     return folders, sorted(set(names) - set(folders))
 
 
@@ -221,28 +223,28 @@ def list_images(directory, flag_name, validation_labels_file=None):
     A directory with sub-folders has one per synset; a flat one (validation only, when
     `flag_name` is 'validation_directory') takes its synsets from `validation_labels_file`.
     """
-    if not os.path.isdir(directory):
+    if not tf.io.gfile.isdir(directory):
         raise ValueError('--%s=%s is not a directory: point it at the raw images.'
                          % (flag_name, directory))
-    folders, files = _list_directory(directory)
-    if folders and files:
+    folders, image_names = _list_directory(directory)
+    if folders and image_names:
         raise ValueError(
             '--%s=%s holds both synset sub-folders and files (first file: %s): put every image '
             'in its synset folder, or use a flat directory without sub-folders.'
-            % (flag_name, directory, files[0]))
+            % (flag_name, directory, image_names[0]))
     if folders:
         images = _images_in_synset_folders(directory, folders)
     elif flag_name == 'validation_directory':
         labels_path = validation_labels_file or default_validation_labels_file()
         synsets = read_synsets(labels_path)
-        if len(synsets) != len(files):
+        if len(synsets) != len(image_names):
             raise ValueError(
                 '--validation_directory=%s holds %d files but --validation_labels_file=%s has '
                 '%d lines: line i must give the synset of the i-th file in sorted name order. '
                 'Pass the labels file of exactly these images.'
-                % (directory, len(files), labels_path, len(synsets)))
+                % (directory, len(image_names), labels_path, len(synsets)))
         images = [(os.path.join(directory, name), synset)
-                  for name, synset in zip(files, synsets, strict=True)]
+                  for name, synset in zip(image_names, synsets, strict=True)]
     else:
         raise ValueError('--%s=%s has no synset sub-folders: it needs one sub-folder of images '
                          'per synset (n01440764/, ...).' % (flag_name, directory))
@@ -378,7 +380,7 @@ def build(output_directory, train_directory=None, validation_directory=None, lab
     num_shards = {'train': train_shards, 'validation': validation_shards}
     shards = {split: plan_shards(output_directory, split, split_images, num_shards[split])
               for split, split_images in items.items()}
-    os.makedirs(output_directory, exist_ok=True)
+    tf.io.gfile.makedirs(output_directory)
     with contextlib.ExitStack() as stack:
         if num_threads > 1:
             # Writer processes report re-encoded images through a list the manager shares.

@@ -6,8 +6,10 @@ import itertools
 import os
 import sys
 
+import tensorflow.compat.v1 as tf
 from PIL import Image
 
+from common import files
 from datasets import dataset_splits, dataset_utils, dataset_writing, image_coding
 
 
@@ -26,7 +28,7 @@ def is_converted(dataset_dir, split_paths):
     outputs = [*itertools.chain(*split_paths.values()),
                os.path.join(dataset_dir, dataset_utils.LABELS_FILENAME),
                os.path.join(dataset_dir, dataset_splits.METADATA_FILENAME)]
-    if all(os.path.exists(path) for path in outputs):
+    if all(tf.io.gfile.exists(path) for path in outputs):
         print('%s already holds the converted dataset; nothing to do (delete its files to '
               'convert again).' % dataset_dir)
         return True
@@ -48,7 +50,7 @@ def write_dataset(dataset_dir, file_pattern, split_shards, make_example, labels_
       make_example: a module-level function, shard item -> serialized tf.train.Example.
       labels_to_names: {label: class name} of every class.
     """
-    os.makedirs(dataset_dir, exist_ok=True)
+    tf.io.gfile.makedirs(dataset_dir)
     splits_to_sizes = {}
     for split, shards in split_shards.items():
         written = dataset_writing.write_shards(
@@ -68,8 +70,7 @@ def read_rgb_jpeg(path):
     Raises:
       ValueError: the file is not a readable image; the message names it.
     """
-    with open(path, 'rb') as f:
-        data = f.read()
+    data = files.read_file(path)
     try:
         image = image_coding.to_rgb_jpeg(data)
     except ValueError as error:

@@ -57,8 +57,8 @@ def find_class_images(image_dir):
     Raises:
       ValueError: fewer than two class folders, or a class folder without images.
     """
-    class_names = sorted(name for name in os.listdir(image_dir)
-                         if not _is_hidden(name) and os.path.isdir(os.path.join(image_dir, name)))
+    class_names = [name for name in files.list_directory(image_dir)
+                   if not _is_hidden(name) and tf.io.gfile.isdir(os.path.join(image_dir, name))]
     if len(class_names) < 2:
         raise ValueError(
             '--image_dir=%s has %d class sub-folder(s)%s; a classifier needs at least 2. Put '
@@ -68,8 +68,8 @@ def find_class_images(image_dir):
     class_images, ignored = {}, 0
     for class_name in class_names:
         class_dir = os.path.join(image_dir, class_name)
-        names = [name for name in sorted(os.listdir(class_dir))
-                 if not _is_hidden(name) and os.path.isfile(os.path.join(class_dir, name))]
+        names = [name for name in files.list_directory(class_dir)
+                 if not _is_hidden(name) and files.is_file(os.path.join(class_dir, name))]
         images = [name for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
         if not images:
             raise ValueError(
@@ -125,7 +125,7 @@ def conversion_record(image_dir, class_images, validation_fraction):
     images = [[class_name, name] for class_name, names in class_images.items() for name in names]
     inputs = json.dumps({'validation_fraction': validation_fraction, 'images': images})
     return {
-        'image_dir': os.path.abspath(image_dir),
+        'image_dir': files.resolved_path(image_dir),
         'validation_fraction': validation_fraction,
         'num_images': len(images),
         'fingerprint': hashlib.sha256(inputs.encode('utf-8')).hexdigest(),
@@ -191,15 +191,15 @@ def serialized_example(image):
 
 
 def _check_arguments(image_dir, dataset_dir, validation_fraction):
-    if not os.path.isdir(image_dir):
+    if not tf.io.gfile.isdir(image_dir):
         raise ValueError('--image_dir=%s is not a directory: point it at a folder with one '
                          'sub-folder of images per class.' % image_dir)
     if not 0 <= validation_fraction < 1:
         raise ValueError('--validation_fraction=%g: set it to at least 0 and below 1 (0.1 puts '
                          '10%% of each class in the validation split).' % validation_fraction)
-    image_root = os.path.realpath(image_dir)
-    output = os.path.realpath(dataset_dir)
-    if output == image_root or output.startswith(image_root + os.sep):
+    image_root = files.resolved_path(image_dir).rstrip('/')
+    output = files.resolved_path(dataset_dir).rstrip('/')
+    if output == image_root or output.startswith(image_root + '/'):
         raise ValueError('--dataset_dir=%s is inside --image_dir=%s, where it would be read as '
                          'a class: choose a directory outside it.' % (dataset_dir, image_dir))
 

@@ -9,9 +9,13 @@ the split is the same on every file system), the first 350 form `validation` and
 import os
 import random
 
+from common import files
 from datasets import conversion, dataset_utils, download, flowers
 
-URL = 'http://download.tensorflow.org/example_images/flower_photos.tgz'
+URL = 'https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz'
+# TFDS's tf_flowers records the digest of the same Cloud Storage object under its http address.
+TFDS_CHECKSUMS = ('datasets/tf_flowers/checksums.tsv',
+                  'http://download.tensorflow.org/example_images/flower_photos.tgz')
 CLASS_NAMES = ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']
 NUM_VALIDATION = 350
 NUM_SHARDS = 5
@@ -32,8 +36,13 @@ def _list_photos(class_dirs):
     for label, class_name in enumerate(CLASS_NAMES):
         directory = class_dirs[class_name]
         photos.extend((os.path.join(directory, name), label)
-                      for name in sorted(os.listdir(directory)) if not name.startswith('.'))
+                      for name in files.list_directory(directory) if not name.startswith('.'))
     return photos
+
+
+def downloads():
+    """{URL: download.Digest} of the file the download fetches."""
+    return {URL: download.tfds_digest(*TFDS_CHECKSUMS)}
 
 
 def make_example(photo):
@@ -45,11 +54,12 @@ def make_example(photo):
         class_text=CLASS_NAMES[label]).SerializeToString()
 
 
-def run(dataset_dir, archive=None):
+def run(dataset_dir, archive=None, skip_checksum=False):
     """Writes the 5 + 5 shards, labels.txt and dataset_metadata.json to `dataset_dir`.
 
     Args:
       archive: flower_photos.tgz or a directory holding it or its contents; None downloads it.
+      skip_checksum: convert an archive whose SHA-256 is wrong, with a warning.
     Raises:
       ValueError: a bad `archive` (the message says what it must hold), or no more than 350
         photos.
@@ -57,7 +67,8 @@ def run(dataset_dir, archive=None):
     split_paths = _split_paths(dataset_dir)
     if conversion.is_converted(dataset_dir, split_paths):
         return
-    with download.raw_files(dataset_dir, archive, [URL], CLASS_NAMES, EXPECTED_ARCHIVE) as dirs:
+    with download.raw_files(dataset_dir, archive, downloads(), CLASS_NAMES, EXPECTED_ARCHIVE,
+                            skip_checksum) as dirs:
         photos = _list_photos(dirs)
         if len(photos) <= NUM_VALIDATION:
             raise ValueError(

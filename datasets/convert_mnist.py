@@ -11,6 +11,7 @@ import os
 import struct
 
 import numpy as np
+import tensorflow.compat.v1 as tf
 
 from datasets import conversion, dataset_utils, download, mnist
 
@@ -22,6 +23,7 @@ LABELS_MAGIC = 2049
 CLASS_NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
 EXPECTED_ARCHIVE = ('a directory holding the four MNIST files %s, or a tar archive of them.'
                     % ', '.join(name for names in SPLIT_FILES.values() for name in names))
+TFDS_CHECKSUMS = 'url_checksums/mnist.txt'
 
 
 def _split_paths(dataset_dir):
@@ -29,11 +31,17 @@ def _split_paths(dataset_dir):
             for split in SPLIT_FILES}
 
 
+def downloads():
+    """{URL: download.Digest} of the four files the download fetches, as TFDS records them."""
+    urls = [BASE_URL + name for split_names in SPLIT_FILES.values() for name in split_names]
+    return {url: download.tfds_digest(TFDS_CHECKSUMS, url) for url in urls}
+
+
 def _read_idx(path, magic, num_dimensions):
     """The uint8 array stored in a gzipped IDX file with `num_dimensions` dimensions."""
     try:
-        with gzip.open(path, 'rb') as f:
-            data = f.read()
+        with tf.io.gfile.GFile(path, 'rb') as f:
+            data = gzip.decompress(f.read())
     except (OSError, EOFError) as error:
         raise ValueError('Cannot read %s (%s): it should be a gzipped MNIST IDX file. Download '
                          'it again.' % (path, error)) from error
@@ -67,12 +75,13 @@ def make_example(image_and_label):
         class_text=CLASS_NAMES[label]).SerializeToString()
 
 
-def run(dataset_dir, archive=None):
+def run(dataset_dir, archive=None, skip_checksum=False):
     """Writes mnist_train.tfrecord, mnist_test.tfrecord, labels.txt and
     dataset_metadata.json to `dataset_dir`.
 
     Args:
       archive: a directory holding the four .gz files, or a tar of them; None downloads them.
+      skip_checksum: convert files whose SHA-256 is wrong, with a warning.
     Raises:
       ValueError: a bad `archive` or a damaged file; the message names it and the fix.
     """
@@ -80,8 +89,8 @@ def run(dataset_dir, archive=None):
     if conversion.is_converted(dataset_dir, split_paths):
         return
     names = [name for split_names in SPLIT_FILES.values() for name in split_names]
-    urls = [BASE_URL + name for name in names]
-    with download.raw_files(dataset_dir, archive, urls, names, EXPECTED_ARCHIVE) as files:
+    with download.raw_files(dataset_dir, archive, downloads(), names, EXPECTED_ARCHIVE,
+                            skip_checksum) as files:
         split_shards = {
             split: conversion.plan_shards(
                 split_paths[split], _read_split(files[images_name], files[labels_name]))

@@ -10,11 +10,15 @@ names it: train.record-00000-of-00100 .. (100 shards), val.record-00000-of-00010
 import json
 import os
 
+import tensorflow.compat.v1 as tf
+
 from datasets import conversion, dataset_utils, download, visualwakewords
 
+# Plain http, as COCO publishes them and TFDS fetches them; the SHA-256 check makes up for it.
 URLS = ['http://images.cocodataset.org/zips/train2014.zip',
         'http://images.cocodataset.org/zips/val2014.zip',
         'http://images.cocodataset.org/annotations/annotations_trainval2014.zip']
+TFDS_CHECKSUMS = 'url_checksums/coco2014.txt'
 # {split: (image folder, annotations file, number of shards)}
 SPLITS = {'train': ('train2014', 'annotations/instances_train2014.json', 100),
           'val': ('val2014', 'annotations/instances_val2014.json', 10)}
@@ -22,6 +26,11 @@ SHARD_NAME = '%s.record-%05d-of-%05d'
 EXPECTED_ARCHIVE = ('a directory holding COCO 2014 as extracted (train2014/, val2014/, '
                     'annotations/instances_{train,val}2014.json) or its three zips '
                     '(train2014.zip, val2014.zip, annotations_trainval2014.zip).')
+
+
+def downloads():
+    """{URL: download.Digest} of the three zips the download fetches, as TFDS records them."""
+    return {url: download.tfds_digest(TFDS_CHECKSUMS, url) for url in URLS}
 
 
 def _split_paths(dataset_dir):
@@ -67,8 +76,10 @@ def label_images(annotations, image_dir, class_id, small_object_area_threshold):
     return labelled
 
 
-def _check_images_exist(labelled, annotations_path):
-    missing = [path for path, _, _ in labelled if not os.path.exists(path)]
+def _check_images_exist(labelled, image_dir, annotations_path):
+    # One listing, not a look-up per image: on cloud storage each look-up is a request.
+    present = set(tf.io.gfile.listdir(image_dir))
+    missing = [path for path, _, _ in labelled if os.path.basename(path) not in present]
     if missing:
         raise ValueError(
             '%d image(s) listed in %s are missing (first: %s). Extract the complete COCO 2014 '
@@ -85,7 +96,7 @@ def make_example(labelled_image):
 
 
 def run(dataset_dir, archive=None, small_object_area_threshold=0.005,
-        foreground_class_of_interest='person'):
+        foreground_class_of_interest='person', skip_checksum=False):
     """Writes the train and val shards, labels.txt and dataset_metadata.json to `dataset_dir`.
 
     Args:
@@ -94,6 +105,7 @@ def run(dataset_dir, archive=None, small_object_area_threshold=0.005,
       small_object_area_threshold: objects covering at most this fraction of the image are
         ignored.
       foreground_class_of_interest: the COCO category name whose presence makes label 1.
+      skip_checksum: convert zips whose SHA-256 is wrong, with a warning.
     Raises:
       ValueError: a bad `archive`, an unknown category, or missing images; the message names
         the input and the fix.
@@ -103,17 +115,18 @@ def run(dataset_dir, archive=None, small_object_area_threshold=0.005,
         return
     required = [path for image_dir, annotations_file, _ in SPLITS.values()
                 for path in (image_dir, annotations_file)]
-    with download.raw_files(dataset_dir, archive, URLS, required, EXPECTED_ARCHIVE) as paths:
+    with download.raw_files(dataset_dir, archive, downloads(), required, EXPECTED_ARCHIVE,
+                            skip_checksum) as paths:
         split_shards = {}
         for split, (image_dir, annotations_file, _) in SPLITS.items():
             annotations_path = paths[annotations_file]
-            with open(annotations_path) as f:
+            with tf.io.gfile.GFile(annotations_path, 'r') as f:
                 annotations = json.load(f)
             class_id = _category_id(annotations['categories'], foreground_class_of_interest,
                                     annotations_path)
             labelled = label_images(annotations, paths[image_dir], class_id,
                                     small_object_area_threshold)
-            _check_images_exist(labelled, annotations_path)
+            _check_images_exist(labelled, paths[image_dir], annotations_path)
             print('%s: %d of %d images show a %s.' % (
                 split, sum(label for _, label, _ in labelled), len(labelled),
                 foreground_class_of_interest))

@@ -2,7 +2,6 @@
 parser, and the metadata file in which converters record what they wrote."""
 
 import dataclasses
-import glob
 import json
 import os
 
@@ -47,12 +46,13 @@ class DatasetSplit:
     def data_files(self):
         """The sorted TFRecord files of the split; raises if there are none."""
         # A writer's temporary files match patterns such as 'train-*' too.
-        paths = sorted(path for path in glob.glob(self.file_pattern)
+        paths = sorted(path for path in tf.io.gfile.glob(self.file_pattern)
                        if not path.endswith(files.INCOMPLETE_SUFFIX))
         if not paths:
             directory = os.path.dirname(self.file_pattern) or '.'
-            if os.path.isdir(directory):
-                hint = 'it holds: %s' % (', '.join(sorted(os.listdir(directory))[:10]) or 'nothing')
+            if tf.io.gfile.isdir(directory):
+                hint = 'it holds: %s' % (', '.join(files.list_directory(directory)[:10])
+                                         or 'nothing')
             else:
                 hint = 'the directory does not exist'
             raise FileNotFoundError(

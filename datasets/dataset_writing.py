@@ -5,7 +5,6 @@ truncated file under its final name and a rerun only writes what is missing.
 """
 
 import dataclasses
-import glob
 import multiprocessing
 import sys
 import time
@@ -107,7 +106,7 @@ def _write_shard(shard, make_example):
 
 def _check_no_stray_files(shards, file_pattern):
     expected = {shard.path for shard in shards}
-    stray = sorted(path for path in glob.glob(file_pattern)
+    stray = sorted(path for path in tf.io.gfile.glob(file_pattern)
                    if path not in expected and not path.endswith(files.INCOMPLETE_SUFFIX))
     if stray:
         raise ValueError(

@@ -25,6 +25,8 @@ import textwrap
 
 import tensorflow.compat.v1 as tf
 
+from common import files
+
 PREFIX = 'tfds:'
 IMAGE_KEY = 'image'
 LABEL_KEY = 'label'
@@ -73,13 +75,13 @@ def load_builder(dataset_name, data_dir=None):
     except tfds.core.registered.DatasetNotFoundError:
         # NAME is not in TFDS's code; TFDS looked for a prepared copy in the data directory.
         folder = os.path.join(_data_dir_root(data_dir), re.split('[/:]', name)[0])
-        if not os.path.isdir(folder):
+        if not tf.io.gfile.isdir(folder):
             raise ValueError(_unknown_name_message(name, data_dir)) from None
         raise FileNotFoundError(
             'No prepared copy of TFDS dataset %r in %s (it holds: %s). Set --dataset_name to '
             'tfds:NAME with a config and version that folder holds, or prepare this one from '
             'the dataset\'s code with `tfds build DIRECTORY_OF_ITS_CODE --data_dir=%s`.'
-            % (name, folder, ', '.join(sorted(os.listdir(folder))) or 'nothing',
+            % (name, folder, ', '.join(files.list_directory(folder)) or 'nothing',
                _data_dir_root(data_dir))) from None
     except (AssertionError, ValueError) as error:
         # TFDS's code knows the name, but not the version or config asked for.

@@ -24,6 +24,18 @@ class EvalOptions(InputOptions, PrecisionOptions):
         'averages are not used.', minimum=0.0, maximum=1.0)
     eval_image_size: int | None = option(None, 'Eval image size (default: the network\'s).',
                                          minimum=1)
+    eval_central_fraction: float | None = option(
+        None, 'The central fraction of each image that the preprocessing styles that crop '
+        'centrally keep before resizing (timm\'s crop_pct), in (0, 1]: inception crops it and '
+        'resizes, vgg resizes the shorter side to eval_image_size / fraction and crops '
+        '(default: the style\'s own, 0.875 for inception, a 256 shorter side for vgg).',
+        maximum=1.0)
+    eval_flip: bool = option(
+        False, 'Average the logits of each image and of its mirror image (twice the compute).')
+    keep_best_checkpoint: bool = option(
+        False, 'Copy the checkpoint with the best top-1 accuracy so far into <eval_dir>/best/ '
+        '(restorable with --checkpoint_path=<eval_dir>/best), with its step and accuracy under '
+        '"best" in eval_results.json, so the trainer\'s rotation never deletes it.')
     quantize: bool = option(
         False, 'Whether to use quantized graph or not. Quantized evaluation graphs no longer '
         'exist in TensorFlow: use export_inference_graph.py --tflite_quantize instead.')

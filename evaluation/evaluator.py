@@ -20,8 +20,9 @@ import flag_options
 import mixed_precision
 from common import checkpoints, devices, files, progress
 from datasets import class_names, dataset_factory, input_pipeline
-from evaluation import metrics, results
+from evaluation import best_checkpoint, metrics, results
 from nets import nets_factory
+from preprocessing import preprocessing_factory
 
 # Training's chief may write its final global step here, in the training directory, when it
 # ends; continuous evaluation then stops after evaluating that step.
@@ -50,6 +51,19 @@ def check_options(options):
     if options.eval_timeout_secs is not None and options.eval_timeout_secs < 0:
         raise ValueError('--eval_timeout_secs=%s is negative: pass a number of seconds >= 0.'
                          % options.eval_timeout_secs)
+    if options.eval_central_fraction is not None:
+        _check_central_fraction(options.eval_central_fraction,
+                                options.preprocessing_name or options.model_name)
+
+
+def _check_central_fraction(fraction, preprocessing_name):
+    if not 0 < fraction <= 1:
+        raise ValueError('--eval_central_fraction=%s: pass a fraction of the image in (0, 1], '
+                         'e.g. 0.875.' % fraction)
+    if not preprocessing_factory.crops_centrally(preprocessing_name):
+        raise ValueError('--eval_central_fraction=%s: the %s preprocessing does not crop a '
+                         'central fraction (only the inception and vgg styles do); leave the '
+                         'flag out.' % (fraction, preprocessing_name))
 
 
 @dataclasses.dataclass
@@ -83,11 +97,15 @@ def build_eval_graph(options):
     image_size = options.eval_image_size or network_fn.default_image_size
     batches = input_pipeline.batched_images(
         dataset_split, options.preprocessing_name or options.model_name, is_training=False,
-        image_size=image_size, batch_size=options.batch_size, **options.pipeline_arguments())
+        image_size=image_size, batch_size=options.batch_size,
+        central_fraction=options.eval_central_fraction, **options.pipeline_arguments())
     # Initializable, so one session reads the whole split again for every checkpoint.
     iterator = tf.data.make_initializable_iterator(batches)
     batch = iterator.get_next()
-    logits, _ = network_fn(batch['images'])
+    if options.eval_flip:
+        logits = flip_averaged_logits(network_fn, batch['images'])
+    else:
+        logits, _ = network_fn(batch['images'])
 
     variables_to_restore = checkpoints.variables_by_checkpoint_name(
         options.moving_average_decay)
@@ -104,6 +122,15 @@ def build_eval_graph(options):
                                             num_classes, options.labels_offset))
 
 
+def flip_averaged_logits(network_fn, images):
+    """float [batch, num_classes]: the mean of `network_fn`'s logits of `images` [batch, H, W,
+    C] and of their mirror images, computed in one pass over the doubled batch."""
+    both = tf.concat([images, tf.image.flip_left_right(images)], axis=0)
+    logits, _ = network_fn(both)
+    original, mirrored = tf.split(logits, 2, axis=0)
+    return (original + mirrored) / 2.0
+
+
 def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes):
     """Raises a ValueError naming the first mismatched variables if `checkpoint` cannot be
     restored into the model (another network, another class count, no moving averages)."""
@@ -116,7 +143,7 @@ def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes
 
 def global_step_of(checkpoint):
     """The global step saved in `checkpoint`; 0 when it has none (e.g. published ones)."""
-    reader = tf.train.load_checkpoint(checkpoint)
+    reader = checkpoints.read_checkpoint(checkpoint)
     return int(reader.get_tensor('global_step')) if reader.has_tensor('global_step') else 0
 
 
@@ -214,7 +241,11 @@ def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
                  ' with moving averages' if options.moving_average_decay else '',
                  options.dataset_name, options.dataset_split_name,
                  graph.dataset_split.num_samples)
-    graph.saver.restore(session, checkpoint)
+    staged = None
+    if options.keep_best_checkpoint:
+        # Copied before it is read: training may delete the checkpoint meanwhile.
+        staged = best_checkpoint.stage(checkpoint, options.eval_dir)
+    graph.saver.restore(session, staged or checkpoint)
     totals, unreadable = _count(session, graph, options.max_num_batches)
     if unreadable:
         logging.warning('%d example(s) of split %r of %r could not be read (not an Example, or '
@@ -229,7 +260,10 @@ def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
                           **totals.results(), 'num_unreadable_examples': unreadable}
     for name in results.SUMMARY_METRICS:
         print('%s[%.4f]' % (name, checkpoint_results[name]))
-    writer.write(checkpoint_results, totals.confusion)
+    best = None
+    if staged:
+        best = best_checkpoint.keep_if_best(staged, checkpoint_results, options.eval_dir)
+    writer.write(checkpoint_results, totals.confusion, best)
     return checkpoint_results
 
 

@@ -1,7 +1,9 @@
 """Where evaluation results go, per checkpoint, in the eval dir.
 
   eval_results.json            the latest results' keys, plus 'history': {global step: results}
-                               for every checkpoint evaluated into this directory
+                               for every checkpoint evaluated into this directory, and with
+                               --keep_best_checkpoint 'best': the best checkpoint's step,
+                               top-1 accuracy and copy (see best_checkpoint.py)
   confusion_matrix_<step>.json {'class_names', 'matrix'}: rows are true classes, columns
                                predicted ones
   confusion_matrix_<step>.csv  the same matrix with class names as the first row and column
@@ -62,16 +64,22 @@ class ResultsWriter:
         self._class_names = class_names
         self._summary_writer = None
 
-    def write(self, results, confusion):
-        """Records `results` (with 'global_step') and `confusion` int [true, predicted]."""
+    def write(self, results, confusion, best=None):
+        """Records `results` (with 'global_step') and `confusion` int [true, predicted];
+        `best`, the best checkpoint's record, replaces the recorded one (None keeps it)."""
         tf.io.gfile.makedirs(self._eval_dir)
         step = results['global_step']
         self._write_confusion_matrix(step, confusion)
-        history = read_results(self._eval_dir).get('history', {})
+        recorded = read_results(self._eval_dir)
+        history = recorded.get('history', {})
         history[str(step)] = results
         ordered_history = {key: history[key] for key in sorted(history, key=int)}
+        contents = dict(results, history=ordered_history)
+        best = best or recorded.get('best')
+        if best:
+            contents['best'] = best
         files.write_file_atomically(os.path.join(self._eval_dir, RESULTS_FILENAME),
-                                            _encode_json(dict(results, history=ordered_history)))
+                                    _encode_json(contents))
         if self._summary_writer is None:
             # Opened on first use, so a run that evaluates nothing leaves no empty event file.
             self._summary_writer = tf.summary.FileWriter(self._eval_dir)

@@ -71,7 +71,8 @@ def _write_tflite(options):
     if options.saved_model_dir:
         return tflite_export.convert_saved_model(options.saved_model_dir, options.tflite_file,
                                                  options.tflite_quantize)
-    # Without --saved_model_dir the SavedModel converted is a temporary one.
+    # Without --saved_model_dir the SavedModel converted is a temporary one, on the local disk
+    # since nothing else reads it (the converter also reads --saved_model_dir on gs:// or ram://).
     with tempfile.TemporaryDirectory() as temporary_dir:
         saved_model_dir = os.path.join(temporary_dir, 'saved_model')
         saved_model_export.export_saved_model(options, saved_model_dir)

@@ -7,14 +7,13 @@ encoded JPEG or PNG) and returns `probabilities` [None, num_classes], `classes` 
 """
 
 import dataclasses
-import os
 
 import numpy as np
 import tensorflow.compat.v1 as tf
 
 import flag_options
 import mixed_precision
-from common import checkpoints, serving
+from common import checkpoints, files, serving
 from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
 
@@ -69,10 +68,9 @@ def read_images(image_paths):
                          'flags.')
     encoded_images = []
     for path in image_paths:
-        if not os.path.isfile(path):
+        if not files.is_file(path):
             raise ValueError('Image file %s does not exist: check the path.' % path)
-        with open(path, 'rb') as f:
-            encoded_images.append((path, f.read()))
+        encoded_images.append((path, files.read_file(path)))
     with tf.Graph().as_default(), tf.Session() as session:
         encoded = tf.placeholder(tf.string, [])
         shape = tf.shape(tf.io.decode_image(encoded, expand_animations=False))

@@ -25,16 +25,19 @@ def upscale_if_smaller(image, output_height, output_width):
 
 
 def preprocess_image(image, output_height, output_width, is_training=False,
-                     add_image_summaries=True, use_grayscale=False):
+                     add_image_summaries=True, use_grayscale=False, augment=None):
     """Returns float32 [output_height, output_width, C'] in [-1, 1) from `image` [H, W, C].
 
-    C' is 1 when `use_grayscale`, else C. `is_training` and `add_image_summaries`
-    are accepted so every style shares one call signature; LeNet preprocessing is
-    the same in both modes and adds no summaries.
+    C' is 1 when `use_grayscale`, else C. `add_image_summaries` is accepted so every
+    style shares one call signature; LeNet preprocessing adds no summaries, and differs
+    in training only by `augment` (fn(image in [0, 255]) -> image), applied after the
+    crop when given.
     """
-    del is_training, add_image_summaries
+    del add_image_summaries
     if use_grayscale and image.shape[-1] != 1:
         image = tf.image.rgb_to_grayscale(image)
     image = upscale_if_smaller(image, output_height, output_width)
     image = tf.image.resize_image_with_crop_or_pad(image, output_height, output_width)
+    if is_training and augment is not None:
+        image = augment(image)
     return (image - 128.0) / 128.0

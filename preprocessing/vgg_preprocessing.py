@@ -1,6 +1,8 @@
 """VGG / ResNet preprocessing: aspect-preserving resize, crop, and RGB mean
 subtraction; the output is float32 on the 0-255 scale minus the means."""
 
+import math
+
 import tensorflow.compat.v1 as tf
 
 _R_MEAN = 123.68
@@ -56,15 +58,17 @@ def _to_network_input(image, use_grayscale):
 
 def preprocess_for_train(image, output_height, output_width,
                          resize_side_min=_RESIZE_SIDE_MIN, resize_side_max=_RESIZE_SIDE_MAX,
-                         use_grayscale=False):
+                         use_grayscale=False, augment=None):
     """Returns float32 [output_height, output_width, C'] from `image` [H, W, 3]:
     resized so its smaller side is a random int in [resize_side_min,
-    resize_side_max], randomly cropped and flipped, means subtracted.
-    C' is 1 when `use_grayscale`, else 3."""
+    resize_side_max], randomly cropped, given to `augment` (fn(image in [0, 255]) ->
+    image) if set, flipped, means subtracted. C' is 1 when `use_grayscale`, else 3."""
     resize_side = tf.random_uniform(
         [], minval=resize_side_min, maxval=resize_side_max + 1, dtype=tf.int32)
     image = _aspect_preserving_resize(image, resize_side)
     image = _random_crop(image, output_height, output_width)
+    if augment is not None:
+        image = augment(image)
     image = tf.image.random_flip_left_right(image)
     return _to_network_input(image, use_grayscale)
 
@@ -79,11 +83,21 @@ def preprocess_for_eval(image, output_height, output_width, resize_side=_RESIZE_
     return _to_network_input(image, use_grayscale)
 
 
+def eval_resize_side(output_height, output_width, central_fraction):
+    """The shorter side to resize to in evaluation so that the central crop keeps
+    `central_fraction` of it: max(output_height, output_width) / central_fraction, rounded
+    down as timm's crop_pct does (256 for 224 and 0.875)."""
+    return math.floor(max(output_height, output_width) / central_fraction)
+
+
 def preprocess_image(image, output_height, output_width, is_training=False,
                      resize_side_min=_RESIZE_SIDE_MIN, resize_side_max=_RESIZE_SIDE_MAX,
-                     add_image_summaries=True, use_grayscale=False):
+                     add_image_summaries=True, use_grayscale=False, central_fraction=None,
+                     augment=None):
     """Returns float32 [output_height, output_width, C'] from `image` [H, W, C];
-    C' is 1 when `use_grayscale`, else 3. Evaluation resizes to `resize_side_min`.
+    C' is 1 when `use_grayscale`, else 3. Evaluation resizes to `resize_side_min`, or with
+    `central_fraction` to `eval_resize_side`; training applies `augment` if set (see
+    `preprocess_for_train`).
 
     `add_image_summaries` is accepted so every style shares one call signature;
     VGG preprocessing adds no summaries.
@@ -94,6 +108,8 @@ def preprocess_image(image, output_height, output_width, is_training=False,
         image = tf.image.grayscale_to_rgb(image)
     if is_training:
         return preprocess_for_train(image, output_height, output_width,
-                                    resize_side_min, resize_side_max, use_grayscale)
-    return preprocess_for_eval(image, output_height, output_width, resize_side_min,
-                               use_grayscale)
+                                    resize_side_min, resize_side_max, use_grayscale, augment)
+    resize_side = resize_side_min
+    if central_fraction is not None:
+        resize_side = eval_resize_side(output_height, output_width, central_fraction)
+    return preprocess_for_eval(image, output_height, output_width, resize_side, use_grayscale)

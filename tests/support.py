@@ -5,8 +5,10 @@ Fixtures live in conftest.py; test modules import these functions from here.
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -27,6 +29,44 @@ def run_script(script, *arguments, cwd, environment=None):
     """
     return subprocess.run([sys.executable, os.path.join(ROOT, script), *arguments], cwd=cwd,
                           env=environment, capture_output=True, text=True, timeout=600)
+
+
+def free_ports(count):
+    """`count` distinct TCP ports of 127.0.0.1 that are free now, for a local cluster."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(('127.0.0.1', 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def start_logged(command, log_path, environment=None):
+    """Starts `command` from the repository's root with its stdout and stderr written to the
+    file `log_path`; returns the Popen."""
+    with open(log_path, 'w') as log:
+        # The child keeps its own copy of the file descriptor.
+        return subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=ROOT)
+
+
+def checkpoint_step(train_dir):
+    """The global step of the latest checkpoint in `train_dir`, or 0 without one."""
+    latest = tf.train.latest_checkpoint(train_dir)
+    return int(latest.rsplit('-', 1)[1]) if latest else 0
+
+
+def wait_for_checkpoint_after(train_dir, step, timeout_secs=180):
+    """Waits for a checkpoint in `train_dir` later than `step`; returns its step."""
+    deadline = time.time() + timeout_secs
+    while time.time() < deadline:
+        latest_step = checkpoint_step(train_dir)
+        if latest_step > step:
+            return latest_step
+        time.sleep(0.2)
+    raise AssertionError('no checkpoint after step %d in %s' % (step, train_dir))
 
 
 def train_and_evaluate_through_the_scripts(dataset_flags, eval_split, train_dir, batch_size=4,

@@ -108,3 +108,34 @@ def test_input_benchmark_needs_an_image_size_for_a_preprocessing_style_name():
     assert input_timing.default_image_size('inception_v3') == 299
     with pytest.raises(ValueError, match="No network is named 'vgg'.*pass --image_size"):
         input_timing.default_image_size('vgg')
+
+
+def test_input_benchmark_compares_variants_taking_turns(tmp_path):
+    data_dir = str(tmp_path / 'imagenet_like')
+    input_timing.write_imagenet_like(data_dir, num_images=4, num_shards=2)
+    split = dataset_factory.get_dataset('imagenet', 'train', data_dir)
+    full_decode, default = input_timing.time_variants(
+        split, 'inception_v3', 24, ['full_decode', 'default'], rounds=2, batch_size=2,
+        num_batches=2, burn_in=1)
+    assert (full_decode.variant, default.variant) == ('full_decode', 'default')
+    for timing in (full_decode, default):
+        assert timing.images_per_sec == pytest.approx(2 / timing.sec_per_batch_mean)
+        assert timing.images_per_sec_per_core == pytest.approx(
+            timing.images_per_sec / os.cpu_count())
+        assert timing.images_per_cpu_sec == pytest.approx(2 / timing.cpu_sec_per_batch)
+    row = input_timing.variants_table_row(default, baseline=full_decode)
+    assert row.startswith('| inception_v3 | default | 24 | 2 | %.1f | %.1f |' % (
+        default.images_per_sec, default.images_per_sec_per_core))
+    assert row.endswith('| %.2f× |' % (default.images_per_sec / full_decode.images_per_sec))
+
+
+def test_input_benchmark_rejects_an_unknown_variant_before_generating_images(tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, 'benchmark_input.py'), '--dataset_name=imagenet',
+         '--dataset_dir=' + str(tmp_path / 'data'), '--generate_images=2',
+         '--variants=full_decode,fastest'],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert ('fastest: not a pipeline variant; valid variants: full_decode, fused_crop, '
+            'private_threads, default') in result.stderr
+    assert not os.path.exists(tmp_path / 'data')

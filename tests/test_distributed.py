@@ -2,28 +2,14 @@
 
 import json
 import os
-import socket
-import subprocess
 import sys
 
 import tensorflow.compat.v1 as tf
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(('127.0.0.1', 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+from support import ROOT, free_ports, start_logged
 
 
 def test_one_ps_and_two_synchronous_workers_train_and_exit_cleanly(digits_dir, tmp_path):
-    ps_port, *worker_ports = _free_ports(3)
+    ps_port, *worker_ports = free_ports(3)
     ps_hosts = '127.0.0.1:%d' % ps_port
     worker_hosts = ','.join('127.0.0.1:%d' % port for port in worker_ports)
     train_dir = str(tmp_path / 'train')
@@ -36,14 +22,11 @@ def test_one_ps_and_two_synchronous_workers_train_and_exit_cleanly(digits_dir, t
     ps_environment = dict(os.environ, TF_CONFIG=json.dumps({
         'cluster': {'ps': [ps_hosts], 'worker': worker_hosts.split(',')},
         'task': {'type': 'ps', 'index': 0}}))
-    logs = {name: open(tmp_path / (name + '.log'), 'w') for name in ('ps', 'chief', 'worker')}
     processes = {
-        'ps': subprocess.Popen(command, env=ps_environment, stdout=logs['ps'],
-                               stderr=subprocess.STDOUT, cwd=ROOT),
-        **{name: subprocess.Popen(
+        'ps': start_logged(command, tmp_path / 'ps.log', ps_environment),
+        **{name: start_logged(
             command + ['--ps_hosts=' + ps_hosts, '--worker_hosts=' + worker_hosts,
-                       '--job_name=worker', '--task=%d' % task],
-            stdout=logs[name], stderr=subprocess.STDOUT, cwd=ROOT)
+                       '--job_name=worker', '--task=%d' % task], tmp_path / (name + '.log'))
            for task, name in enumerate(['chief', 'worker'])},
     }
     try:
@@ -51,13 +34,17 @@ def test_one_ps_and_two_synchronous_workers_train_and_exit_cleanly(digits_dir, t
     finally:
         for process in processes.values():
             process.kill()
-        for log in logs.values():
-            log.close()
-    outputs = {name: (tmp_path / (name + '.log')).read_text() for name in logs}
+    outputs = {name: (tmp_path / (name + '.log')).read_text() for name in processes}
     assert exit_codes == {'ps': 0, 'chief': 0, 'worker': 0}, outputs
     assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-30')
     assert tf.train.load_variable(train_dir, 'global_step') == 30
     assert 'as worker 1 of 2' in outputs['worker']
     assert 'every worker is done' in outputs['ps']
+    # Each task warns once, at start, that its port is open to whoever can reach it.
+    for name, job, task, port in [('ps', 'ps', 0, ps_port), ('chief', 'worker', 0, worker_ports[0]),
+                                  ('worker', 'worker', 1, worker_ports[1])]:
+        assert outputs[name].count(
+            '%s task %d exposes port %d on every network interface, unauthenticated and '
+            'unencrypted' % (job, task, port)) == 1, outputs[name]
     # Each synchronous step aggregated one batch from each worker.
     assert 'step 30/30: loss = ' in outputs['chief']

@@ -87,6 +87,30 @@ def test_eval_reads_every_good_record_once_and_counts_the_unreadable(corrupt_spl
             (2, 8, 8, 3), (1, 8, 8, 3), (1, 8, 8, 3)]
 
 
+@pytest.mark.parametrize('image_format', ['jpeg', 'png'])
+def test_windows_decoded_by_inception_preprocessing_skip_and_count_unreadable_records(
+        tmp_path, image_format):
+    path = str(tmp_path / 'data.tfrecord')
+    write_split_with_corrupt_records(path, GOOD_LABELS, 3, image_format, 10)
+    with tf.Graph().as_default() as graph:
+        batches = input_pipeline.batched_images(_split(path), 'inception_v3', is_training=False,
+                                                image_size=12, batch_size=2)
+        # Both decoders are in the pipeline's functions; a record's first bytes choose one.
+        assert {'DecodeAndCropJpeg', 'DecodeImage'} <= {
+            node.op for function in graph.as_graph_def().library.function
+            for node in function.node_def}
+        evaluated = _read_batches(batches)
+    assert [batch['labels'].tolist() for batch in evaluated] == [[0, 1], [2], [3]]
+    assert [batch['skipped'] for batch in evaluated] == [0, 1, 2]
+    with tf.Graph().as_default():
+        trained = _read_batches(input_pipeline.batched_images(
+            _split(path), 'inception_v3', is_training=True, image_size=12, batch_size=3,
+            seed=1), max_batches=4)
+    assert {label for batch in trained for label in batch['labels']} == set(GOOD_LABELS)
+    assert all(batch['images'].shape == (3, 12, 12, 3) for batch in trained)
+    assert trained[-1]['skipped'] >= 3
+
+
 def test_training_skips_unreadable_records_and_counts_them(corrupt_split):
     with tf.Graph().as_default():
         batches = input_pipeline.batched_images(

@@ -10,11 +10,10 @@ import time
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
+from support import ROOT, wait_for_checkpoint_after
 
 from training import trainer
 from training.train_options import TrainOptions
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _options(digits_dir, train_dir, **overrides):
@@ -50,16 +49,6 @@ def _start_training(digits_dir, train_dir):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
 
 
-def _wait_for_checkpoint_after(train_dir, step, timeout_secs=180):
-    deadline = time.time() + timeout_secs
-    while time.time() < deadline:
-        latest = tf.train.latest_checkpoint(train_dir)
-        if latest and int(latest.rsplit('-', 1)[1]) > step:
-            return int(latest.rsplit('-', 1)[1])
-        time.sleep(0.2)
-    raise AssertionError('no checkpoint after step %d in %s' % (step, train_dir))
-
-
 def test_a_killed_training_process_resumes_from_its_last_checkpoint(digits_dir, tmp_path,
                                                                     caplog):
     train_dir = str(tmp_path / 'train')
@@ -69,7 +58,7 @@ def test_a_killed_training_process_resumes_from_its_last_checkpoint(digits_dir, 
     for _ in range(2):
         process = _start_training(digits_dir, train_dir)
         try:
-            step = _wait_for_checkpoint_after(train_dir, step)
+            step = wait_for_checkpoint_after(train_dir, step)
             # Kill at an arbitrary moment, possibly while the next checkpoint is written.
             time.sleep(rng.uniform(0.0, 1.5))
         finally:

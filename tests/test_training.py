@@ -45,6 +45,9 @@ def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_pat
     # Resumed training continued from the saved weights rather than starting over.
     weights_after = tf.train.load_variable(train_dir, 'LeNet/fc3/weights')
     assert 0 < np.abs(weights_after - weights_before).max() < 0.1 * np.abs(weights_before).max()
+    # A finished run started again trains no further step.
+    assert trainer.train(options) == 270
+    assert np.array_equal(tf.train.load_variable(train_dir, 'LeNet/fc3/weights'), weights_after)
 
 
 def test_cifarnet_trains_on_digits_resized_by_its_preprocessing(digits_dir, tmp_path):

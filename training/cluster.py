@@ -211,10 +211,21 @@ def device_filter_config(cluster):
 
 
 def start_server(cluster):
-    """Starts and returns this process's tf.train.Server; sessions connect to its .target."""
+    """Starts and returns this process's tf.train.Server; sessions connect to its .target.
+
+    TensorFlow's gRPC server listens on every network interface at the port of this task's
+    address (ServerDef can change the port but not the interface), without authentication or
+    encryption; a warning says so.
+    """
+    address = cluster.cluster_spec().task_address(cluster.job_name, cluster.task_index)
     logging.info('Starting the server of %s task %d of %d ps and %d worker task(s), at %s',
                  cluster.job_name, cluster.task_index, cluster.num_ps_tasks, cluster.num_workers,
-                 cluster.cluster_spec().task_address(cluster.job_name, cluster.task_index))
+                 address)
+    logging.warning(
+        '%s task %d exposes port %s on every network interface, unauthenticated and '
+        'unencrypted: whoever reaches it can run any TensorFlow op in this process. Run the '
+        'cluster only on a trusted network or behind a firewall (README: Security).',
+        cluster.job_name, cluster.task_index, address.rpartition(':')[2])
     return tf.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
                            task_index=cluster.task_index, config=device_filter_config(cluster))
 

@@ -81,6 +81,17 @@ class ProgressLogger(tf.train.SessionRunHook):
         self._loss_scale = scale
 
 
+class StopAtStepHook(tf.train.StopAtStepHook):
+    """TensorFlow's StopAtStepHook, which also stops a session that starts at or past the
+    last step: TensorFlow's checks only after a step, so resuming a finished run would train
+    one step more."""
+
+    def after_create_session(self, session, coord):
+        super().after_create_session(session, coord)
+        if session.run(self._global_step_tensor) >= self._last_step:
+            coord.request_stop()
+
+
 class CheckpointSaver(tf.train.SessionRunHook):
     """Saves a checkpoint every `save_secs` and when training ends normally.
 

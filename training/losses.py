@@ -11,14 +11,15 @@ def add_classification_losses(logits, end_points, labels, num_classes, label_smo
       logits: float [batch, num_classes].
       end_points: the network's end points; an 'AuxLogits' entry adds a second loss
         weighted by `aux_loss_weight`.
-      labels: int [batch] class ids in [0, num_classes).
+      labels: int [batch] class ids in [0, num_classes), or float [batch, num_classes]
+        probability vectors (soft targets, as mixup makes); label smoothing applies to both.
     Returns:
       The main (unweighted-auxiliary) cross-entropy loss tensor.
     """
-    one_hot_labels = tf.one_hot(labels, num_classes)
+    targets = labels if labels.shape.ndims == 2 else tf.one_hot(labels, num_classes)
     if 'AuxLogits' in end_points:
         tf.losses.softmax_cross_entropy(
-            one_hot_labels, end_points['AuxLogits'], label_smoothing=label_smoothing,
+            targets, end_points['AuxLogits'], label_smoothing=label_smoothing,
             weights=aux_loss_weight, scope='aux_loss')
     return tf.losses.softmax_cross_entropy(
-        one_hot_labels, logits, label_smoothing=label_smoothing, weights=1.0)
+        targets, logits, label_smoothing=label_smoothing, weights=1.0)

@@ -120,6 +120,26 @@ def _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps, s
                      % (decay_type, ', '.join(DECAY_TYPES)))
 
 
+def clip_gradients(grads_and_vars, max_norm):
+    """`grads_and_vars` with the gradients scaled together to a global norm of at most
+    `max_norm`; unchanged when it is 0. The norm before clipping is summarised."""
+    if not max_norm:
+        return grads_and_vars
+    gradients, variables = zip(*grads_and_vars, strict=True)
+    clipped, norm = tf.clip_by_global_norm(gradients, max_norm)
+    tf.summary.scalar('gradient_norm', norm)
+    return list(zip(clipped, variables, strict=True))
+
+
+def moving_average_decay(decay, warmup, global_step):
+    """The moving average's decay at `global_step`: min(decay, (1 + step) / (warmup + step)),
+    which is TensorFlow's `num_updates` ramp at warmup 10; the constant `decay` at 0."""
+    if not warmup:
+        return decay
+    step = tf.cast(global_step, tf.float32)
+    return tf.minimum(decay, (1.0 + step) / (warmup + step), name='moving_average_decay')
+
+
 def make_optimizer(options, learning_rate):
     """The tf.train optimizer named by `options.optimizer` (an `OptimizerOptions`), with its
     TF-Slim hyper-parameters."""

@@ -2,6 +2,7 @@
 
 import dataclasses
 import functools
+import inspect
 
 import tensorflow.compat.v1 as tf
 
@@ -11,6 +12,7 @@ from common import checkpoints
 from datasets import dataset_factory, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
+from preprocessing import augmentation, batch_augmentation
 from training import loss_scaling, losses, optimization
 
 
@@ -140,13 +142,17 @@ def build_train_graph(options, synthetic_num_classes=None):
     else:
         next_batch = _dataset_batches(options, dataset_split, image_size, deploy_config)
 
+    network_arguments = ({} if options.drop_path_keep_prob is None
+                         else {'drop_path_keep_prob': options.drop_path_keep_prob})
+
     def clone_fn():
         batch = next_batch()
-        logits, end_points = network_fn(batch['images'])
+        images, labels = _augment_batch(options, batch['images'], batch['labels'], num_classes)
+        logits, end_points = network_fn(images, **network_arguments)
         losses.add_classification_losses(
-            logits, end_points, batch['labels'], num_classes,
+            logits, end_points, labels, num_classes,
             label_smoothing=options.label_smoothing, aux_loss_weight=options.aux_loss_weight)
-        return batch['images'], end_points, batch['skipped']
+        return images, end_points, batch['skipped']
 
     clones = model_deploy.create_clones(deploy_config, clone_fn)
     first_clone_images, first_clone_end_points, skipped_records = clones[0].outputs
@@ -155,6 +161,43 @@ def build_train_graph(options, synthetic_num_classes=None):
     _add_end_point_summaries(first_clone_end_points)
     return _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
                             num_samples_per_epoch, skipped_records)
+
+
+def supports_drop_path(model_name):
+    """Whether network `model_name` takes a `drop_path_keep_prob` argument."""
+    return model_name in nets_factory.networks_map and 'drop_path_keep_prob' in \
+        inspect.signature(nets_factory.networks_map[model_name]).parameters
+
+
+def check_technique_options(options):
+    """Raises ValueError for a training-technique flag that cannot work with the others."""
+    augmentation.check_augmentation(options.augmentation)
+    keep_prob = options.drop_path_keep_prob
+    if keep_prob is None:
+        return
+    if keep_prob <= 0:
+        raise ValueError('--drop_path_keep_prob=%s: a keep probability must be above 0 '
+                         '(1 turns drop path off).' % keep_prob)
+    if not supports_drop_path(options.model_name):
+        raise ValueError(
+            '--drop_path_keep_prob=%s: %s has no drop path (stochastic depth); networks that '
+            'have it: %s.' % (keep_prob, options.model_name, ', '.join(
+                name for name in sorted(nets_factory.networks_map) if supports_drop_path(name))))
+
+
+def _augment_batch(options, images, labels, num_classes):
+    """The batch after random erasing and mixup or CutMix, as the options ask.
+
+    Returns (images, labels): int labels [batch] unchanged, or float32 [batch, num_classes]
+    probability vectors when the images are mixed.
+    """
+    if options.random_erasing_prob > 0:
+        images = batch_augmentation.random_erasing(images, options.random_erasing_prob)
+    if options.mixup_alpha > 0 or options.cutmix_alpha > 0:
+        images, labels = batch_augmentation.mix_batch(
+            images, tf.one_hot(labels, num_classes), options.mixup_alpha,
+            options.cutmix_alpha, options.mixup_switch_prob)
+    return images, labels
 
 
 # The epoch length that synthetic batches assume, for the learning-rate schedule: ImageNet's.
@@ -178,6 +221,9 @@ def _dataset_batches(options, dataset_split, image_size, deploy_config):
             image_size=image_size, batch_size=options.batch_size,
             num_workers=options.worker_replicas if across_workers else 1,
             worker_index=options.task if across_workers else 0,
+            augment=augmentation.image_augmenter(options.augmentation,
+                                                 options.randaugment_num_layers,
+                                                 options.randaugment_magnitude),
             **options.pipeline_arguments())
         iterator = tf.data.make_one_shot_iterator(batches)
     return iterator.get_next
@@ -196,7 +242,8 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
     if options.moving_average_decay:
         with tf.device(deploy_config.variables_device()):
             moving_averages = tf.train.ExponentialMovingAverage(
-                options.moving_average_decay, global_step)
+                optimization.moving_average_decay(options.moving_average_decay,
+                                                  options.ema_warmup, global_step))
 
     with tf.device(deploy_config.optimizer_device()):
         learning_rate = optimization.learning_rate_schedule(
@@ -231,6 +278,8 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
         tf.summary.histogram(variable.op.name, variable)
 
     guarded, gradients_finite = _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer)
+    # Under float16 the gradients are unscaled already; a skipped step's are never applied.
+    guarded = optimization.clip_gradients(guarded, options.clip_gradient_norm)
     # The loss-scale optimizer skips the step on the finiteness the guard has computed.
     skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
     apply_gradients = optimizer.apply_gradients(guarded, global_step=global_step,

@@ -5,6 +5,7 @@ import dataclasses
 from datasets.input_options import InputOptions
 from flag_options import option
 from mixed_precision import PrecisionOptions
+from preprocessing.augmentation import AUGMENTATIONS, MAX_LEVEL
 from training.optimization import LearningRateOptions, OptimizerOptions
 
 
@@ -35,6 +36,17 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
         600, 'The frequency with which summaries are saved, in seconds.', minimum=0)
     save_interval_secs: int = option(
         600, 'The frequency with which the model is saved, in seconds.', minimum=0)
+    keep_checkpoint_max: int = option(
+        5, 'The number of recent checkpoints kept in --train_dir; older ones are deleted '
+        '(0 keeps them all).', minimum=0)
+    keep_checkpoint_every_n_hours: float = option(
+        10000.0, 'Besides the recent ones, keep one checkpoint every this many hours of '
+        'training.', minimum=0.0)
+    seed: int | None = option(
+        None, 'Graph-level random seed: the initial weights, the random preprocessing and the '
+        'shuffling follow it (default: a new draw every run). With --deterministic_input it '
+        'also switches on TensorFlow\'s op determinism, so a run repeats its losses step for '
+        'step on the same machine.', minimum=0)
 
     # Regularisation (the optimizer and learning-rate flags are in training/optimization.py).
     weight_decay: float = option(0.00004, 'The weight decay on the model weights.', minimum=0.0)
@@ -74,3 +86,37 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
         'without overflow.', minimum=1.0)
     aux_loss_weight: float = option(
         0.4, 'Weight of the auxiliary logits loss, for networks that have AuxLogits.', minimum=0.0)
+
+    # Techniques of current ImageNet recipes (timm, the TF Model Garden); all off by default.
+    clip_gradient_norm: float = option(
+        0.0, 'Clip the gradients (summed over the clones, unscaled under float16) to this '
+        'global norm before the update; 0 does not clip.', minimum=0.0)
+    augmentation: str = option(
+        'none', 'Image augmentation policy after the crop and before colour distortion and '
+        'normalisation: "randaugment" (--randaugment_num_layers, --randaugment_magnitude) '
+        'or "autoaugment" (the ImageNet policy v0).', choices=AUGMENTATIONS)
+    randaugment_num_layers: int = option(
+        2, 'With --augmentation=randaugment: operations applied to each image (N).', minimum=0)
+    randaugment_magnitude: float = option(
+        9.0, 'With --augmentation=randaugment: strength of every operation, 0 to 10 (M).',
+        minimum=0.0, maximum=MAX_LEVEL)
+    mixup_alpha: float = option(
+        0.0, 'Mixup: each image and its label mixed with another\'s, the weight drawn from '
+        'Beta(alpha, alpha); 0 is off.', minimum=0.0)
+    cutmix_alpha: float = option(
+        0.0, 'CutMix: a box of another image pasted in, its area drawn from Beta(alpha, '
+        'alpha), the labels mixed by area; 0 is off.', minimum=0.0)
+    mixup_switch_prob: float = option(
+        0.5, 'With both --mixup_alpha and --cutmix_alpha: the probability that a batch uses '
+        'CutMix rather than mixup.', minimum=0.0, maximum=1.0)
+    random_erasing_prob: float = option(
+        0.0, 'Random erasing: the probability that an image (after normalisation) gets a '
+        'random rectangle of noise; 0 is off.', minimum=0.0, maximum=1.0)
+    drop_path_keep_prob: float | None = option(
+        None, 'Stochastic depth: the keep probability of drop path in the last cell, for the '
+        'networks that have it (NASNet, PNASNet); default: the network\'s own.',
+        minimum=0.0, maximum=1.0)
+    ema_warmup: int = option(
+        10, 'With --moving_average_decay: the average\'s decay is min(decay, (1 + step) / '
+        '(ema_warmup + step)), so early averages follow the weights; 10 is TensorFlow\'s '
+        'ramp, 0 turns it off (the decay is constant from the first step).', minimum=0)

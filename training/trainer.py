@@ -1,18 +1,23 @@
 """The training loop: builds the graph, restores or fine-tunes, runs steps in a monitored
 session on one machine or as one process of a cluster."""
 
+import contextlib
 import dataclasses
 import os
+import sys
 import time
 
 import tensorflow.compat.v1 as tf
 from absl import logging
+# TensorFlow's public API can switch op determinism on, but not tell whether it is on or
+# switch it off again, which a training called from another program must do.
+from tensorflow.python.framework import config as tf_config
 
 import flag_options
 import mixed_precision
 from common import checkpoints, devices, errors, files
 from nets import nets_factory
-from training import cluster, hooks, train_graph
+from training import cluster, hooks, run_record, train_graph
 
 
 class NonFiniteLossError(errors.UserError):
@@ -28,6 +33,7 @@ def check_options(options):
     nets_factory.check_image_size(options.model_name, options.train_image_size,
                                   'train_image_size')
     mixed_precision.check_precision(options.mixed_precision)
+    train_graph.check_technique_options(options)
     if options.num_clones > 1 and not options.clone_on_cpu:
         gpus = len(devices.gpu_names())
         if gpus < options.num_clones:
@@ -90,6 +96,10 @@ def train(options):
     devices.log_devices()
     cluster_config = cluster.cluster_from_flags(
         options.ps_hosts, options.worker_hosts, options.job_name, options.task)
+    is_chief = cluster_config.is_chief if cluster_config else options.task == 0
+    if is_chief:
+        # The options as given: a cluster's worker gets its master and task filled in below.
+        run_record.record_run(options, sys.argv)
     if not cluster_config:
         if options.sync_replicas:
             # TF-Slim accepted this, so it stays legal; it is rarely what was meant.
@@ -115,7 +125,7 @@ def train(options):
 def _train_worker(options, config, cluster_config=None):
     """The training loop of a single machine or of one worker (`cluster_config`)."""
     is_chief = options.task == 0
-    with tf.Graph().as_default():
+    with tf.Graph().as_default(), _reproducibility(options):
         graph = train_graph.build_train_graph(options)
         init_fn = _init_fn(options, graph, is_chief)
         logging.info('Training %s on %s/%s (%d examples) into %s%s', options.model_name,
@@ -167,6 +177,28 @@ def _train_worker(options, config, cluster_config=None):
     return int(final_step)
 
 
+@contextlib.contextmanager
+def _reproducibility(options):
+    """Seeds the default graph with --seed. With --deterministic_input as well, TensorFlow's
+    op determinism is on until the block ends (it makes tf.data and the kernels keep a fixed
+    order), so two runs give the same loss at every step."""
+    if options.seed is None:
+        yield
+        return
+    tf.set_random_seed(options.seed)
+    switch_on = options.deterministic_input and not tf_config.is_op_determinism_enabled()
+    if switch_on:
+        tf_config.enable_op_determinism()
+    logging.info('Random seed %d%s', options.seed,
+                 '; TensorFlow op determinism is on' if options.deterministic_input else
+                 ' (add --deterministic_input for a run that repeats exactly)')
+    try:
+        yield
+    finally:
+        if switch_on:
+            tf_config.disable_op_determinism()
+
+
 def _init_fn(options, graph, is_chief):
     """The Scaffold init_fn that fine-tunes from --checkpoint_path, or None when the chief
     resumes from train_dir's checkpoint (or there is nothing to restore)."""
@@ -202,7 +234,7 @@ class _SessionHooks:
             graph.loss_scale_optimizer)
         self.hooks = [self.progress_logger]
         if options.max_number_of_steps:
-            self.hooks.append(tf.train.StopAtStepHook(last_step=options.max_number_of_steps))
+            self.hooks.append(hooks.StopAtStepHook(last_step=options.max_number_of_steps))
         self.release_workers = None
         if graph.sync_optimizer and is_chief:
             chief_hook = hooks.SyncReplicasChiefHook(graph.sync_optimizer, options.worker_replicas)
@@ -210,7 +242,9 @@ class _SessionHooks:
             self.release_workers = chief_hook.release_workers
         elif graph.sync_optimizer:
             self.hooks.append(graph.sync_optimizer.make_session_run_hook(is_chief))
-        self.saver = tf.train.Saver(sharded=True, max_to_keep=5)
+        self.saver = tf.train.Saver(
+            sharded=True, max_to_keep=options.keep_checkpoint_max,
+            keep_checkpoint_every_n_hours=options.keep_checkpoint_every_n_hours)
         self.chief_only_hooks = [hooks.CheckpointSaver(options.train_dir,
                                                        options.save_interval_secs, self.saver)]
 

@@ -309,13 +309,17 @@ def _prepare_images(images, hparams):
 
 def _build_nasnet(images, num_classes, is_training, config, stem_type, final_endpoint,
                   current_step, normal_cell_class=nasnet_utils.NasNetANormalCell,
-                  reduction_cell_class=nasnet_utils.NasNetAReductionCell):
+                  reduction_cell_class=nasnet_utils.NasNetAReductionCell,
+                  drop_path_keep_prob=None):
     """Shared body of the build_nasnet_* and build_pnasnet_* functions.
 
-    config is copied, not changed. reduction_cell_class: None for PNASNet, whose
-    normal cell also does the reductions. Returns (net, end_points).
+    config is copied, not changed; drop_path_keep_prob, unless None, replaces its
+    drop_path_keep_prob. reduction_cell_class: None for PNASNet, whose normal cell also
+    does the reductions. Returns (net, end_points).
     """
     hparams = copy.deepcopy(config)
+    if drop_path_keep_prob is not None:
+        hparams.set_hparam('drop_path_keep_prob', drop_path_keep_prob)
     # Drop path only regularises training.
     if not is_training:
         hparams.set_hparam('drop_path_keep_prob', 1.0)
@@ -336,20 +340,22 @@ def _build_nasnet(images, num_classes, is_training, config, stem_type, final_end
                                   is_training, stem_type, final_endpoint, current_step)
 
 
-def build_nasnet_cifar(images, num_classes, is_training=True, config=None, current_step=None):
+def build_nasnet_cifar(images, num_classes, is_training=True, config=None, current_step=None,
+                       drop_path_keep_prob=None):
     """NASNet-A for CIFAR-10: 18 normal cells, 32 x 32 -> 8 x 8 x 768.
 
     Arguments and results as `build_nasnet_mobile`, without final_endpoint.
     """
     config = cifar_config() if config is None else config
-    return _build_nasnet(images, num_classes, is_training, config, 'cifar', None, current_step)
+    return _build_nasnet(images, num_classes, is_training, config, 'cifar', None, current_step,
+                         drop_path_keep_prob=drop_path_keep_prob)
 
 
 build_nasnet_cifar.default_image_size = 32
 
 
 def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=None,
-                        config=None, current_step=None):
+                        config=None, current_step=None, drop_path_keep_prob=None):
     """NASNet Mobile for ImageNet: 12 normal cells, 224 x 224 -> 7 x 7 x 1056.
 
     images: [batch, height, width, 3] with a known height and width.
@@ -361,19 +367,21 @@ def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=No
         'Reduction_Cell_<i>', 'global_pool', 'Logits' or 'Predictions'.
     config: hyper-parameters, mobile_imagenet_config() if None; copied, not changed.
     current_step: the step drop path's schedule follows; None uses the global step.
+    drop_path_keep_prob: drop path's keep probability in the last cell, replacing the
+        config's (which stays unchanged); None keeps the config's.
     Returns (logits [batch, num_classes], end_points).
     Raises ValueError for an unknown final_endpoint or an unknown height or width.
     """
     config = mobile_imagenet_config() if config is None else config
     return _build_nasnet(images, num_classes, is_training, config, 'imagenet', final_endpoint,
-                         current_step)
+                         current_step, drop_path_keep_prob=drop_path_keep_prob)
 
 
 build_nasnet_mobile.default_image_size = 224
 
 
 def build_nasnet_large(images, num_classes, is_training=True, final_endpoint=None,
-                       config=None, current_step=None):
+                       config=None, current_step=None, drop_path_keep_prob=None):
     """NASNet Large for ImageNet: 18 normal cells, 331 x 331 -> 11 x 11 x 4032.
 
     Arguments and results as `build_nasnet_mobile`; config defaults to
@@ -381,7 +389,7 @@ def build_nasnet_large(images, num_classes, is_training=True, final_endpoint=Non
     """
     config = large_imagenet_config() if config is None else config
     return _build_nasnet(images, num_classes, is_training, config, 'imagenet', final_endpoint,
-                         current_step)
+                         current_step, drop_path_keep_prob=drop_path_keep_prob)
 
 
 build_nasnet_large.default_image_size = 331

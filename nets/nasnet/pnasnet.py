@@ -34,15 +34,17 @@ def pnasnet_large_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997,
 pnasnet_mobile_arg_scope = nasnet.nasnet_mobile_arg_scope
 
 
-def _build_pnasnet(images, num_classes, is_training, final_endpoint, config):
+def _build_pnasnet(images, num_classes, is_training, final_endpoint, config,
+                   drop_path_keep_prob):
     """NASNet's ImageNet network with PNASNet's cell everywhere; config is copied."""
     return nasnet._build_nasnet(images, num_classes, is_training, config, 'imagenet',
                                 final_endpoint, current_step=None,
-                                normal_cell_class=PNasNetNormalCell, reduction_cell_class=None)
+                                normal_cell_class=PNasNetNormalCell, reduction_cell_class=None,
+                                drop_path_keep_prob=drop_path_keep_prob)
 
 
 def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=None,
-                        config=None):
+                        config=None, drop_path_keep_prob=None):
     """PNASNet-5 Large for ImageNet: 12 cells, 331 x 331 -> 11 x 11 x 4320.
 
     Arguments and results as `nasnet.build_nasnet_mobile`, without current_step
@@ -50,21 +52,23 @@ def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=No
     config defaults to large_imagenet_config().
     """
     config = large_imagenet_config() if config is None else config
-    return _build_pnasnet(images, num_classes, is_training, final_endpoint, config)
+    return _build_pnasnet(images, num_classes, is_training, final_endpoint, config,
+                          drop_path_keep_prob)
 
 
 build_pnasnet_large.default_image_size = 331
 
 
 def build_pnasnet_mobile(images, num_classes, is_training=True, final_endpoint=None,
-                         config=None):
+                         config=None, drop_path_keep_prob=None):
     """PNASNet-5 Mobile for ImageNet: 9 cells, 224 x 224 -> 7 x 7 x 1080.
 
     Arguments and results as `build_pnasnet_large`; config defaults to
     mobile_imagenet_config().
     """
     config = mobile_imagenet_config() if config is None else config
-    return _build_pnasnet(images, num_classes, is_training, final_endpoint, config)
+    return _build_pnasnet(images, num_classes, is_training, final_endpoint, config,
+                          drop_path_keep_prob)
 
 
 build_pnasnet_mobile.default_image_size = 224
