@@ -252,8 +252,14 @@ def test_tflite_float_and_quantized_match_the_saved_model(
     assert 'Wrote the quantized TFLite model to %s' % quantized_path in capsys.readouterr().out
     assert os.path.getsize(quantized_path) < 0.3 * os.path.getsize(float_path)
     quantized = _run_tflite(quantized_path, images)
-    assert np.abs(quantized['probabilities'] - expected['probabilities']).max() < 0.05
-    np.testing.assert_array_equal(quantized['classes'][:, 0], np.array(expected['classes'])[:, 0])
+    error = np.abs(quantized['probabilities'] - expected['probabilities']).max()
+    assert error < 0.05
+    # Quantization may swap the top two classes only where their probabilities are that close.
+    top_two = -np.sort(-np.array(expected['probabilities']), axis=1)[:, :2]
+    clear = top_two[:, 0] - top_two[:, 1] > 2 * error
+    assert clear.sum() >= len(clear) // 2
+    np.testing.assert_array_equal(quantized['classes'][clear, 0],
+                                  np.array(expected['classes'])[clear, 0])
 
 
 @pytest.mark.parametrize('settings, message', [
