@@ -83,7 +83,11 @@ def main(_):
     if FLAGS.dataset_name == 'custom' and not FLAGS.image_dir:
         raise app.UsageError('--dataset_name=custom needs --image_dir: a folder with one '
                              'sub-folder of images per class.')
-    files.check_writable_directory(FLAGS.dataset_dir, 'dataset_dir', 'the TFRecord files')
+    if FLAGS.dataset_name == 'imagenet' and FLAGS.output_directory:
+        files.check_writable_directory(FLAGS.output_directory, 'output_directory',
+                                       'the TFRecord files')
+    else:
+        files.check_writable_directory(FLAGS.dataset_dir, 'dataset_dir', 'the TFRecord files')
     CONVERTERS[FLAGS.dataset_name]()
 
 

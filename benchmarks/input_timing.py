@@ -10,8 +10,6 @@ machine slow every variant alike when the variants take turns, round after round
 
 import dataclasses
 import os
-import statistics
-import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -39,8 +37,8 @@ class InputTiming:
     sec_per_batch_mean: float
     sec_per_batch_std: float
     # Seconds of processor time (all of the process's threads) per timed batch.
-    cpu_sec_per_batch: float = 0.0
-    variant: str = 'default'
+    cpu_sec_per_batch: float
+    variant: str
 
     @property
     def images_per_sec(self):
@@ -89,12 +87,8 @@ def time_input_pipeline(dataset_split, preprocessing_name, image_size, batch_siz
         # Fetching only the labels runs the whole pipeline without copying images out.
         labels = batch['labels']
         with tf.Session() as session:
-            network_timing.run_durations(session, labels, burn_in)
-            cpu_start = time.process_time()
-            durations = network_timing.run_durations(session, labels, num_batches)
-            cpu_sec_per_batch = (time.process_time() - cpu_start) / num_batches
-    return InputTiming(preprocessing_name, image_size, batch_size, statistics.mean(durations),
-                       statistics.pstdev(durations), cpu_sec_per_batch, variant)
+            timings = network_timing.timed_runs(session, labels, num_batches, burn_in)
+    return InputTiming(preprocessing_name, image_size, batch_size, *timings, variant)
 
 
 def check_variants(variants):

@@ -71,11 +71,13 @@ def run_durations(session, op, num_runs):
 
 
 def timed_runs(session, op, num_batches, burn_in):
-    """(mean, standard deviation) in seconds of `num_batches` runs of `op`, after `burn_in`
-    untimed runs."""
+    """(mean, standard deviation) in wall-clock seconds of `num_batches` runs of `op`, after
+    `burn_in` untimed runs, and their mean processor seconds (all of the process's threads)."""
     run_durations(session, op, burn_in)
+    cpu_start = time.process_time()
     durations = run_durations(session, op, num_batches)
-    return statistics.mean(durations), statistics.pstdev(durations)
+    cpu_sec_per_run = (time.process_time() - cpu_start) / num_batches
+    return statistics.mean(durations), statistics.pstdev(durations), cpu_sec_per_run
 
 
 def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, precision):

@@ -228,3 +228,9 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
                         name, checkpoint)
         del wanted[name]
     return wanted
+
+
+def global_step_of(checkpoint):
+    """The global step saved in `checkpoint`; 0 when it has none (e.g. published ones)."""
+    reader = read_checkpoint(checkpoint)
+    return int(reader.get_tensor('global_step')) if reader.has_tensor('global_step') else 0

@@ -57,8 +57,23 @@ def resolved_path(path):
     return os.path.realpath(path) if is_local(path) else path
 
 
+def _outermost_missing(path):
+    """The outermost of `path` and its parents that does not exist, or None if it exists."""
+    missing = None
+    while not tf.io.gfile.exists(path):
+        missing = path
+        parent = os.path.dirname(path.rstrip('/'))
+        # Stop at the filesystem's root: '' for a relative path, 'gs:' for 'gs://bucket'.
+        if parent in ('', path) or parent.endswith(':'):
+            break
+        path = parent
+    return missing
+
+
 def _write_failure(directory):
-    """Why `directory` cannot be created and written into, or None if it can."""
+    """Why `directory` cannot be created and written into, or None if it can; whatever the
+    check creates is removed again."""
+    created = _outermost_missing(directory)
     probe_path = os.path.join(directory, '.write_check' + INCOMPLETE_SUFFIX)
     try:
         tf.io.gfile.makedirs(directory)
@@ -67,12 +82,15 @@ def _write_failure(directory):
         tf.io.gfile.remove(probe_path)
     except (tf.errors.OpError, OSError) as error:
         return getattr(error, 'message', None) or error.strerror or str(error)
+    finally:
+        if created and tf.io.gfile.exists(created):
+            tf.io.gfile.rmtree(created)
     return None
 
 
 def check_writable_directory(path, flag_name, contents):
     """Fails with one line unless `path` is, or can be made, a directory this process can
-    write `contents` (words for the message) into; creates it if missing."""
+    write `contents` (words for the message) into."""
     if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
         raise ValueError('--%s=%s is a file: pass a directory for %s.'
                          % (flag_name, path, contents))
@@ -83,7 +101,7 @@ def check_writable_directory(path, flag_name, contents):
 
 
 def check_writable_file(path, flag_name):
-    """Fails with one line unless a file can be written at `path`; creates its directory."""
+    """Fails with one line unless a file can be written at `path`."""
     if tf.io.gfile.isdir(path):
         raise ValueError('--%s=%s is a directory: pass a file name.' % (flag_name, path))
     failure = _write_failure(os.path.dirname(path) or '.')

@@ -7,11 +7,11 @@ width), else 0; the boxes of those objects are kept, normalised to [0, 1]. Outpu
 names it: train.record-00000-of-00100 .. (100 shards), val.record-00000-of-00010 .. (10).
 """
 
-import json
 import os
 
 import tensorflow.compat.v1 as tf
 
+from common import files
 from datasets import conversion, dataset_utils, download, visualwakewords
 
 # Plain http, as COCO publishes them and TFDS fetches them; the SHA-256 check makes up for it.
@@ -120,8 +120,7 @@ def run(dataset_dir, archive=None, small_object_area_threshold=0.005,
         split_shards = {}
         for split, (image_dir, annotations_file, _) in SPLITS.items():
             annotations_path = paths[annotations_file]
-            with tf.io.gfile.GFile(annotations_path, 'r') as f:
-                annotations = json.load(f)
+            annotations = files.read_json_file(annotations_path)
             class_id = _category_id(annotations['categories'], foreground_class_of_interest,
                                     annotations_path)
             labelled = label_images(annotations, paths[image_dir], class_id,

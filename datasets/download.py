@@ -14,6 +14,7 @@ from an `--archive` tar. Extracted files have no published digest and are not ch
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import os
 import shutil
@@ -52,11 +53,17 @@ def tfds_digest(checksums_file, url):
       checksums_file: the file's path inside the tensorflow_datasets package, like
         'url_checksums/mnist.txt'.
     """
-    # Importing tensorflow_datasets takes seconds: only conversions that check a file pay it.
+    url_info = _tfds_url_infos(checksums_file)[url]
+    return Digest(int(url_info.size), url_info.checksum)
+
+
+@functools.cache
+def _tfds_url_infos(checksums_file):
+    """{URL: UrlInfo} of a TFDS checksums file, parsed once per process."""
+    # Importing tensorflow_datasets takes seconds: only conversions that need a digest pay it.
     import tensorflow_datasets as tfds
     from tensorflow_datasets.core.download import checksums
-    url_info = checksums.load_url_infos(tfds.core.tfds_path(checksums_file))[url]
-    return Digest(int(url_info.size), url_info.checksum)
+    return checksums.load_url_infos(tfds.core.tfds_path(checksums_file))
 
 
 def file_digest(path):

@@ -165,10 +165,12 @@ def batched_images(dataset_split, preprocessing_name, is_training, image_size, b
     deterministic = seed is not None
     if deterministic and tf.get_default_graph().seed is None:
         tf.set_random_seed(seed)
-    # Training draws random numbers in both maps (the crop window when decoding, the
-    # distortions), which parallel calls would draw in no fixed order.
-    parallel_calls = (1 if is_training and deterministic
-                      else num_preprocessing_threads or AUTOTUNE)
+    # Training draws random numbers in preprocessing, and when it decodes windows in decoding
+    # too (the crop), which parallel calls would draw in no fixed order.
+    parallel_calls = num_preprocessing_threads or AUTOTUNE
+    serial = is_training and deterministic
+    decode_calls = 1 if serial and preprocessing.window_arguments else parallel_calls
+    preprocess_calls = 1 if serial else parallel_calls
     # Out-of-order results keep the threads busy; evaluation needs the file order.
     in_order = deterministic or not is_training
 
@@ -197,7 +199,7 @@ def batched_images(dataset_split, preprocessing_name, is_training, image_size, b
         records = records.shuffle(min(shuffle_buffer_size, dataset_split.num_samples), seed=seed)
 
     decode = _decoder(dataset_split, decode_kept)
-    threads = _Threads(parallel_calls, in_order)
+    threads = _Threads(decode_calls, preprocess_calls, in_order)
     if not skip_corrupt:
         batches = _batches_failing_on_corrupt(records, decode, preprocess_example,
                                               is_training, batch_size, threads)
@@ -218,7 +220,8 @@ class _Threads:
     """Parallel calls of the decoding and of the preprocessing map, and whether they keep
     the record order."""
 
-    calls: int
+    decode_calls: int
+    preprocess_calls: int
     in_order: bool
 
 
@@ -226,7 +229,8 @@ def _batches_failing_on_corrupt(records, decode, preprocess_example, is_training
                                 threads):
     """Batches of `records` whose first unreadable record fails the run."""
     batches = records.map(lambda record: preprocess_example(decode(record)),
-                          num_parallel_calls=threads.calls, deterministic=threads.in_order)
+                          num_parallel_calls=threads.preprocess_calls,
+                          deterministic=threads.in_order)
     batches = batches.batch(batch_size, drop_remainder=is_training)
     return batches.map(lambda images, labels: {
         'images': images, 'labels': labels, 'skipped': tf.constant(0, tf.int64)})
@@ -239,7 +243,8 @@ def _batches_skipping_corrupt(records, dataset_split, decode, preprocess_example
     # suits every preprocessing.
     stand_in_image = tf.zeros([image_size, image_size, dataset_split.image_channels], tf.uint8)
     flagged = records.map(_decoder_flagging_failures(decode, stand_in_image),
-                          num_parallel_calls=threads.calls, deterministic=threads.in_order)
+                          num_parallel_calls=threads.decode_calls,
+                          deterministic=threads.in_order)
     counted = flagged.scan(
         (tf.constant(0, tf.int64), tf.constant(0, tf.int64)),
         _failure_counter(dataset_split, MAX_FAILURES_IN_A_ROW if is_training else None))
@@ -247,7 +252,7 @@ def _batches_skipping_corrupt(records, dataset_split, decode, preprocess_example
         counted = counted.filter(lambda example, valid, skipped: valid)
     examples = counted.map(
         lambda example, valid, skipped: (*preprocess_example(example), valid, skipped),
-        num_parallel_calls=threads.calls, deterministic=threads.in_order)
+        num_parallel_calls=threads.preprocess_calls, deterministic=threads.in_order)
     batches = examples.batch(batch_size, drop_remainder=is_training)
     if is_training:
         return batches.map(lambda images, labels, valid, skipped: {

@@ -57,7 +57,7 @@ def check_options(options):
 
 
 def _check_central_fraction(fraction, preprocessing_name):
-    if not 0 < fraction <= 1:
+    if fraction <= 0:
         raise ValueError('--eval_central_fraction=%s: pass a fraction of the image in (0, 1], '
                          'e.g. 0.875.' % fraction)
     if not preprocessing_factory.crops_centrally(preprocessing_name):
@@ -141,12 +141,6 @@ def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes
         '--labels_offset to its number of classes.', options.moving_average_decay, 'evaluate')
 
 
-def global_step_of(checkpoint):
-    """The global step saved in `checkpoint`; 0 when it has none (e.g. published ones)."""
-    reader = checkpoints.read_checkpoint(checkpoint)
-    return int(reader.get_tensor('global_step')) if reader.has_tensor('global_step') else 0
-
-
 def _parse_paths(checkpoint_path):
     return [path.strip() for path in (checkpoint_path or '').split(',') if path.strip()]
 
@@ -160,7 +154,7 @@ def resolve_checkpoints(checkpoint_path):
     """
     prefixes = [checkpoints.resolve_checkpoint(path)
                 for path in _parse_paths(checkpoint_path) or ['']]
-    return sorted(dict.fromkeys(prefixes), key=global_step_of)
+    return sorted(dict.fromkeys(prefixes), key=checkpoints.global_step_of)
 
 
 def _watched_directory(checkpoint_path):
@@ -185,7 +179,7 @@ def checkpoints_in(directory):
     listed = dict.fromkeys([*state.all_model_checkpoint_paths, state.model_checkpoint_path])
     # Training deletes old checkpoints; the index file is written last, once all data is in.
     present = [prefix for prefix in listed if tf.io.gfile.exists(prefix + '.index')]
-    return sorted((global_step_of(prefix), prefix) for prefix in present)
+    return sorted((checkpoints.global_step_of(prefix), prefix) for prefix in present)
 
 
 def final_step(options, directory):
@@ -235,17 +229,18 @@ def _count(session, graph, max_num_batches):
 
 def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
     """Restores `checkpoint`, evaluates it, prints and records its results; returns them."""
-    check_checkpoint_fits(checkpoint, graph.variables_to_restore, options, graph.num_classes)
-    step = global_step_of(checkpoint)
-    logging.info('Evaluating %s (global step %d)%s on %s/%s (%d examples)', checkpoint, step,
-                 ' with moving averages' if options.moving_average_decay else '',
-                 options.dataset_name, options.dataset_split_name,
-                 graph.dataset_split.num_samples)
     staged = None
     if options.keep_best_checkpoint:
         # Copied before it is read: training may delete the checkpoint meanwhile.
         staged = best_checkpoint.stage(checkpoint, options.eval_dir)
-    graph.saver.restore(session, staged or checkpoint)
+    source = staged or checkpoint
+    check_checkpoint_fits(source, graph.variables_to_restore, options, graph.num_classes)
+    step = checkpoints.global_step_of(source)
+    logging.info('Evaluating %s (global step %d)%s on %s/%s (%d examples)', checkpoint, step,
+                 ' with moving averages' if options.moving_average_decay else '',
+                 options.dataset_name, options.dataset_split_name,
+                 graph.dataset_split.num_samples)
+    graph.saver.restore(session, source)
     totals, unreadable = _count(session, graph, options.max_num_batches)
     if unreadable:
         logging.warning('%d example(s) of split %r of %r could not be read (not an Example, or '

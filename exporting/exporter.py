@@ -39,7 +39,7 @@ def check_options(options):
         files.check_writable_directory(options.saved_model_dir, 'saved_model_dir',
                                        'the SavedModel')
     if options.saved_model_dir and tf.io.gfile.exists(options.saved_model_dir):
-        found = sorted(tf.io.gfile.listdir(options.saved_model_dir))
+        found = files.list_directory(options.saved_model_dir)
         if found:
             raise ValueError('--saved_model_dir=%s already holds files (%s): choose a new '
                              'directory or remove it.'

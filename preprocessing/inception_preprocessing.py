@@ -204,16 +204,10 @@ def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None
         image = tf.image.convert_image_dtype(image, dtype=tf.float32)
         if central_crop:
             image = tf.image.central_crop(image, central_fraction=central_fraction)
-        return _resize_for_eval(image, height, width, use_grayscale)
-
-
-def _resize_for_eval(image, height, width, use_grayscale):
-    """The evaluation preprocessing after the crop: float32 [h, w, 3] in [0, 1] ->
-    float32 [height, width, C'] in [-1, 1]."""
-    image = tf.image.resize_images(image, [height, width])
-    if use_grayscale:
-        image = tf.image.rgb_to_grayscale(image)
-    return (image - 0.5) * 2.0
+        image = tf.image.resize_images(image, [height, width])
+        if use_grayscale:
+            image = tf.image.rgb_to_grayscale(image)
+        return (image - 0.5) * 2.0
 
 
 def central_window(image_shape, central_fraction):
@@ -285,12 +279,12 @@ def preprocess_kept_window(image, height, width, is_training=False, fast_mode=Tr
     pass (`flip_and_distort_color`).
     """
     del add_image_summaries
-    image = tf.image.convert_image_dtype(_as_rgb(image), dtype=tf.float32)
-    if is_training:
-        with tf.name_scope(None, 'distort_image', [image, height, width]):
-            return _resize_flip_and_distort(image, height, width, fast_mode,
-                                            add_image_summaries=False,
-                                            use_grayscale=use_grayscale, augment=augment,
-                                            compiled=True)
-    with tf.name_scope(None, 'eval_image', [image, height, width]):
-        return _resize_for_eval(image, height, width, use_grayscale)
+    image = _as_rgb(image)
+    if not is_training:
+        return preprocess_for_eval(image, height, width, central_crop=False,
+                                   use_grayscale=use_grayscale)
+    image = tf.image.convert_image_dtype(image, dtype=tf.float32)
+    with tf.name_scope(None, 'distort_image', [image, height, width]):
+        return _resize_flip_and_distort(image, height, width, fast_mode,
+                                        add_image_summaries=False, use_grayscale=use_grayscale,
+                                        augment=augment, compiled=True)

@@ -55,10 +55,10 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
     return preprocessing_fn
 
 
-def decode_image(encoded, image_channels):
-    """uint8 [height, width, image_channels]: the whole image in `encoded` (string [], JPEG,
-    PNG, GIF or BMP), as the styles that do not decode windows receive it."""
-    return image_decoding.decode_image(encoded, image_channels)
+# fn(encoded, image_channels) -> uint8 [height, width, image_channels]: the whole image in
+# `encoded` (string [], JPEG, PNG, GIF or BMP), as the styles that do not decode windows
+# receive it.
+decode_image = image_decoding.decode_image
 
 
 @dataclasses.dataclass(frozen=True)

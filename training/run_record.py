@@ -98,17 +98,6 @@ def changed_flags(saved, current):
             if getattr(saved, field.name) != getattr(current, field.name)]
 
 
-def _read_lines(path):
-    with tf.io.gfile.GFile(path) as f:
-        return f.read().splitlines()
-
-
-def _resumed_step(train_dir):
-    """The global step of train_dir's latest checkpoint, or None when there is none."""
-    latest = tf.train.latest_checkpoint(train_dir)
-    return int(checkpoints.read_checkpoint(latest).get_tensor('global_step')) if latest else None
-
-
 def record_run(options, argv):
     """Writes <train_dir>/flags.txt for `options` (a `TrainOptions`) and command line `argv`.
 
@@ -116,9 +105,9 @@ def record_run(options, argv):
     per changed option and keeps the saved file as flags_to_step_<step>.txt.
     """
     path = os.path.join(options.train_dir, FLAGS_FILENAME)
-    step = _resumed_step(options.train_dir)
-    if step is not None and tf.io.gfile.exists(path):
-        _compare_with_saved(path, options, step)
+    latest = tf.io.gfile.exists(path) and tf.train.latest_checkpoint(options.train_dir)
+    if latest:
+        _compare_with_saved(path, options, checkpoints.global_step_of(latest))
     tf.io.gfile.makedirs(options.train_dir)
     text = '\n'.join(environment_comments(argv) + flag_lines(options)) + '\n'
     files.write_file_atomically(path, text.encode('utf-8'))
@@ -127,7 +116,8 @@ def record_run(options, argv):
 
 def _compare_with_saved(path, options, step):
     try:
-        saved = parse_flag_lines(_read_lines(path), type(options))
+        saved = parse_flag_lines(files.read_file(path).decode('utf-8').splitlines(),
+                                 type(options))
     except flags.Error as error:
         logging.warning('Cannot compare the flags with those saved in %s: %s', path, error)
         return
