@@ -19,7 +19,8 @@ Usage:
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import flags
 
-from common import cli
+from common import cli, files
+from common.errors import UserError
 from benchmarks import input_timing
 from datasets import dataset_factory
 
@@ -31,15 +32,19 @@ flags.DEFINE_string('dataset_split_name', 'train', 'The split to read.')
 flags.DEFINE_string('preprocessing_name', 'inception_v3',
                     'Comma-separated preprocessing names; one table row each.')
 flags.DEFINE_integer('image_size', None,
-                     'Output side (default: that of the network named like the preprocessing).')
-flags.DEFINE_integer('batch_size', 32, 'Images per batch.')
-flags.DEFINE_integer('num_batches', 50, 'Timed batches, after the burn-in batches.')
-flags.DEFINE_integer('burn_in', 5, 'Untimed batches run first.')
+                     'Output side (default: that of the network named like the preprocessing).',
+                     lower_bound=1)
+flags.DEFINE_integer('batch_size', 32, 'Images per batch.', lower_bound=1)
+flags.DEFINE_integer('num_batches', 50, 'Timed batches, after the burn-in batches.',
+                     lower_bound=1)
+flags.DEFINE_integer('burn_in', 5, 'Untimed batches run first.', lower_bound=0)
 flags.DEFINE_boolean('eval_pipeline', False,
                      'Time the evaluation pipeline (no shuffling, eval preprocessing) instead.')
-flags.DEFINE_integer('num_readers', None, 'Files read in parallel (default: AUTOTUNE).')
+flags.DEFINE_integer('num_readers', None, 'Files read in parallel (default: AUTOTUNE).',
+                     lower_bound=1)
 flags.DEFINE_integer('num_preprocessing_threads', None,
-                     'Records decoded and preprocessed in parallel (default: AUTOTUNE).')
+                     'Records decoded and preprocessed in parallel (default: AUTOTUNE).',
+                     lower_bound=1)
 flags.DEFINE_boolean('fail_on_corrupt_records', False,
                      'Decode without the skipping of unreadable records, to time its cost.')
 flags.DEFINE_list('variants', [],
@@ -50,7 +55,7 @@ flags.DEFINE_integer('rounds', 5, 'With --variants: rounds of turns; the median 
                      lower_bound=1)
 flags.DEFINE_integer('generate_images', 0,
                      'First write this many generated ImageNet-like JPEGs to --dataset_dir '
-                     '(with --dataset_name=imagenet).')
+                     '(with --dataset_name=imagenet); 0 writes none.', lower_bound=0)
 
 
 def main(_):
@@ -59,6 +64,9 @@ def main(_):
         if FLAGS.dataset_name != 'imagenet':
             raise ValueError('--generate_images writes ImageNet\'s layout: set '
                              '--dataset_name=imagenet (not %r).' % FLAGS.dataset_name)
+        if not FLAGS.dataset_dir:
+            raise UserError('--generate_images writes the images to --dataset_dir: set it.')
+        files.check_writable_directory(FLAGS.dataset_dir, 'dataset_dir', 'the generated images')
         input_timing.write_imagenet_like(FLAGS.dataset_dir, FLAGS.generate_images,
                                          split_name=FLAGS.dataset_split_name)
     split = dataset_factory.get_dataset(FLAGS.dataset_name, FLAGS.dataset_split_name,

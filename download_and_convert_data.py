@@ -10,8 +10,11 @@ Usage:
       --train_directory=/raw/train --validation_directory=/raw/validation \
       [--bounding_box_file=/raw/bboxes.csv]
 
-Downloads and --archive files are checked against their published size and SHA-256 first;
---skip_checksum converts a file that fails the check, with a warning.
+Downloads, --archive files and every archive to unpack are checked against the dataset's
+published sizes and SHA-256 digests first; --skip_checksum converts a file that fails the check,
+with a warning. A download cut short never keeps its final name, and one found there that fails
+the check is fetched again. Archives holding links, devices or paths outside the directory they
+are unpacked into are refused, whatever the flags. See datasets/download.py.
 
 Every conversion is idempotent (files already complete are kept) and atomic (a file appears
 under its final name only once it is complete), so an interrupted run is simply rerun.
@@ -42,7 +45,8 @@ flags.DEFINE_string(
 flags.DEFINE_boolean(
     'skip_checksum', False,
     'Convert a downloaded or --archive file whose size or SHA-256 differs from the published '
-    'one (damaged, or not the original), with a warning, instead of stopping.')
+    'one (damaged, or not the original), or unpack an archive that is no published file, with '
+    'a warning, instead of stopping.')
 flags.DEFINE_string('image_dir', None,
                     'custom: a folder with one sub-folder of images per class.')
 flags.DEFINE_float('validation_fraction', 0.1,

@@ -168,7 +168,7 @@ def write_imagenet_like(dataset_dir, num_images=200, num_shards=4, split_name='t
       The total size of the encoded images, in bytes.
     """
     rng = np.random.RandomState(seed)
-    os.makedirs(dataset_dir, exist_ok=True)
+    tf.io.gfile.makedirs(dataset_dir)
     total_bytes = 0
     with tf.Graph().as_default(), tf.Session() as session:
         height, width = tf.placeholder(tf.int32, []), tf.placeholder(tf.int32, [])

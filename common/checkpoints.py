@@ -6,13 +6,33 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from common import files
+from common.errors import UserError
 
 # Written by the chief when training ends normally: the final global step, for evaluators
 # watching the directory.
 FINAL_STEP_FILENAME = 'final_step.txt'
 
+# The characters TensorFlow's file matching reads as a pattern (its kGlobbingChars).
+_PATTERN_CHARACTERS = '*?[\\'
+
 # tf.train.ExponentialMovingAverage names each average <variable name>/ExponentialMovingAverage.
 MOVING_AVERAGE_SUFFIX = '/ExponentialMovingAverage'
+
+
+def check_literal_path(path, flag_name):
+    """Fails with one line if `path` holds a character TensorFlow's checkpoint code would
+    read as a file pattern.
+
+    The Saver deletes old checkpoints, and tf.train.latest_checkpoint and restoring check
+    them, by matching '<prefix>.*'-like patterns: under --train_dir=runs/[1] the Saver would
+    delete runs/1's checkpoints and never find its own.
+    """
+    found = sorted({character for character in path if character in _PATTERN_CHARACTERS})
+    if found:
+        raise UserError(
+            '--%s=%s contains %s, which TensorFlow\'s checkpoint code reads as a file pattern '
+            '(it would find, and delete, the checkpoints of other directories that match it): '
+            'choose a path without *, ?, [ or \\.' % (flag_name, path, ' '.join(found)))
 
 
 def resolve_checkpoint(checkpoint_path):
@@ -23,6 +43,7 @@ def resolve_checkpoint(checkpoint_path):
     """
     if not checkpoint_path:
         raise ValueError('Set --checkpoint_path to a checkpoint or a directory of checkpoints.')
+    check_literal_path(checkpoint_path, 'checkpoint_path')
     # A prefix first: ram:// calls any leading part of a file name a directory.
     if tf.io.gfile.exists(checkpoint_path + '.index'):
         return checkpoint_path

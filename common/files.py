@@ -3,13 +3,16 @@ through tf.io.gfile, so cloud and in-memory filesystems work like local disk."""
 
 import contextlib
 import fnmatch
+import glob
 import json
 import os
+import re
 import shutil
-import tempfile
 import uuid
 
 import tensorflow.compat.v1 as tf
+
+from common.errors import UserError
 
 # Files are written under a unique name ending in this suffix and renamed when complete.
 INCOMPLETE_SUFFIX = '.incomplete'
@@ -19,16 +22,32 @@ def new_temporary_path(path):
     """A new unique name beside `path`, ending in INCOMPLETE_SUFFIX, for a file that becomes
     `path` once complete.
 
-    On the local disk the empty file is created exclusively (mkstemp: O_CREAT | O_EXCL, so a
-    symlink planted at the name is never followed); elsewhere the name is random.
+    The name is random. On the local disk the empty file is created exclusively (O_CREAT |
+    O_EXCL | O_NOFOLLOW: a symlink or file planted at the name is never followed or reused,
+    another name is drawn), with the permissions the umask gives any new file (mkstemp's
+    0600 would hide datasets and exports from the other users who read them).
     """
-    directory, name = os.path.split(path)
-    if is_local(path):
-        descriptor, temporary_path = tempfile.mkstemp(
-            prefix=name + '.', suffix=INCOMPLETE_SUFFIX, dir=directory or '.')
-        os.close(descriptor)
+    while True:
+        temporary_path = '%s.%s%s' % (path, uuid.uuid4().hex, INCOMPLETE_SUFFIX)
+        if not is_local(path):
+            return temporary_path
+        try:
+            os.close(os.open(temporary_path,
+                             os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
+        except FileExistsError:
+            continue
         return temporary_path
-    return '%s.%s%s' % (path, uuid.uuid4().hex, INCOMPLETE_SUFFIX)
+
+
+def temporary_paths_of(path):
+    """The temporary files `new_temporary_path` made beside `path` that were never renamed:
+    what a killed writer of `path` left behind."""
+    directory, name = os.path.split(path)
+    prefix = name + '.'
+    # The random part has no dot, so another file's temporaries ('<name>.x.<random>...') differ.
+    return [candidate for candidate in
+            matching_paths(directory, glob.escape(prefix) + '*' + INCOMPLETE_SUFFIX)
+            if '.' not in os.path.basename(candidate)[len(prefix):-len(INCOMPLETE_SUFFIX)]]
 
 
 @contextlib.contextmanager
@@ -73,7 +92,8 @@ def write_file_atomically(path, data):
 def remove_file(path):
     """Deletes the file `path` if it exists; a symlink there is removed, not its target."""
     if is_local(path):
-        with contextlib.suppress(FileNotFoundError):
+        # NotADirectoryError: a parent of `path` is a file, so nothing is there either.
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
             os.unlink(path)
     elif tf.io.gfile.exists(path):
         tf.io.gfile.remove(path)
@@ -184,6 +204,7 @@ def _write_failure(directory):
 def check_writable_directory(path, flag_name, contents):
     """Fails with one line unless `path` is, or can be made, a directory this process can
     write `contents` (words for the message) into."""
+    _check_output_filesystem(path, flag_name)
     if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
         raise ValueError('--%s=%s is a file: pass a directory for %s.'
                          % (flag_name, path, contents))
@@ -195,9 +216,75 @@ def check_writable_directory(path, flag_name, contents):
 
 def check_writable_file(path, flag_name):
     """Fails with one line unless a file can be written at `path`."""
+    _check_output_filesystem(path, flag_name)
     if tf.io.gfile.isdir(path):
         raise ValueError('--%s=%s is a directory: pass a file name.' % (flag_name, path))
     failure = _write_failure(os.path.dirname(path) or '.')
     if failure:
         raise ValueError('--%s=%s cannot be written (%s): pass a path in a directory you can '
                          'write to.' % (flag_name, path, failure))
+
+
+# The output paths `check_writable_directory` and `check_writable_file` checked, by flag
+# name: where a write that fails without naming its file was going (see common.cli).
+_checked_output_paths = {}
+
+# TensorFlow's syntax of a filesystem scheme.
+_SCHEME = re.compile(r'([a-zA-Z][0-9a-zA-Z.]*)://')
+
+
+def checked_output_paths():
+    """{flag name: path} of the output paths this process has checked, in the order checked."""
+    return dict(_checked_output_paths)
+
+
+def _check_output_filesystem(path, flag_name):
+    check_filesystem(path, flag_name)
+    _checked_output_paths[flag_name] = path
+
+
+def path_scheme(path):
+    """The filesystem scheme of `path` as TensorFlow reads it: 'gs' for 'gs://bucket/x', ''
+    for a local path."""
+    scheme = _SCHEME.match(path)
+    return scheme.group(1) if scheme else ''
+
+
+def _named(path, flag_name):
+    return '--%s=%s' % (flag_name, path) if flag_name else path
+
+
+def unknown_filesystem_error(path, flag_name=None):
+    """The UserError for `path` (the value of --`flag_name`, if given), whose scheme has no
+    filesystem in this TensorFlow; it names the filesystems there are."""
+    schemes = sorted(scheme for scheme in tf.io.gfile.get_registered_schemes() if scheme)
+    return UserError(
+        '%s: this TensorFlow has no filesystem for %s:// (it has: local paths, %s; see "Cloud '
+        'and in-memory paths" in the README).'
+        % (_named(path, flag_name), path_scheme(path),
+           ', '.join('%s://' % scheme for scheme in schemes)))
+
+
+def unreachable_filesystem_error(path, flag_name, error):
+    """The UserError for `path` (the value of --`flag_name`, or None), whose filesystem failed
+    with the tf.errors.OpError `error` (no network, no credentials, no such bucket)."""
+    cause = (error.message or str(error)).strip().splitlines()[0]
+    return UserError(
+        '%s: %s:// failed (%s). Check the network and the credentials, or use a local path.'
+        % (_named(path, flag_name), path_scheme(path), cause))
+
+
+def check_filesystem(path, flag_name):
+    """Fails with one line naming the scheme and --`flag_name` unless this TensorFlow has a
+    filesystem for `path` and, for one that is not local, it answers.
+
+    TensorFlow's gs:// client retries a failing request 10 times, for about 3 minutes, before
+    it gives up; GCS_RETRY_CONFIG_MAX_RETRIES bounds that.
+    """
+    if path_scheme(path) not in tf.io.gfile.get_registered_schemes():
+        raise unknown_filesystem_error(path, flag_name)
+    if not is_local(path):
+        try:
+            tf.io.gfile.exists(path)
+        except tf.errors.OpError as error:
+            raise unreachable_filesystem_error(path, flag_name, error) from error

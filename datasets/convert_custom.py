@@ -137,10 +137,11 @@ def _read_conversion_record(dataset_dir):
 
 
 def _remove_partial_shards(dataset_dir):
-    pattern = os.path.join(dataset_dir, custom.FILE_PATTERN % '*')
-    for path in tf.io.gfile.glob(pattern) + tf.io.gfile.glob(
-            pattern + files.INCOMPLETE_SUFFIX):
-        tf.io.gfile.remove(path)
+    """Deletes the shards of an unfinished conversion, and their temporary files."""
+    shard_names = custom.FILE_PATTERN % '*'
+    for name_pattern in (shard_names, shard_names + '.*' + files.INCOMPLETE_SUFFIX):
+        for path in files.matching_paths(dataset_dir, name_pattern):
+            files.remove_file(path)
 
 
 def _prepare_dataset_dir(dataset_dir, record):

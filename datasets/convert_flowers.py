@@ -61,8 +61,8 @@ def run(dataset_dir, archive=None, skip_checksum=False):
       archive: flower_photos.tgz or a directory holding it or its contents; None downloads it.
       skip_checksum: convert an archive whose SHA-256 is wrong, with a warning.
     Raises:
-      ValueError: a bad `archive` (the message says what it must hold), or no more than 350
-        photos.
+      UserError: a bad `archive`; the message says what it must hold.
+      ValueError: no more than 350 photos.
     """
     split_paths = _split_paths(dataset_dir)
     if conversion.is_converted(dataset_dir, split_paths):

@@ -21,7 +21,10 @@ SPLIT_FILES = {'train': ('train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
 CLASS_NAMES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine']
-EXPECTED_ARCHIVE = ('a directory holding the four MNIST files %s, or a tar archive of them.'
+# MNIST publishes no tar, so a tar's own digest cannot be checked: it is unpacked only with
+# --skip_checksum (the four files in it are still checked).
+EXPECTED_ARCHIVE = ('a directory holding the four MNIST files %s, or a tar archive of them '
+                    '(with --skip_checksum).'
                     % ', '.join(name for names in SPLIT_FILES.values() for name in names))
 TFDS_CHECKSUMS = 'url_checksums/mnist.txt'
 
@@ -80,10 +83,12 @@ def run(dataset_dir, archive=None, skip_checksum=False):
     dataset_metadata.json to `dataset_dir`.
 
     Args:
-      archive: a directory holding the four .gz files, or a tar of them; None downloads them.
+      archive: a directory holding the four .gz files, or a tar of them (unpacked only with
+        `skip_checksum`: it is no published file); None downloads them.
       skip_checksum: convert files whose SHA-256 is wrong, with a warning.
     Raises:
-      ValueError: a bad `archive` or a damaged file; the message names it and the fix.
+      UserError, ValueError: a bad `archive` or a damaged file; the message names it and the
+        fix.
     """
     split_paths = _split_paths(dataset_dir)
     if conversion.is_converted(dataset_dir, split_paths):

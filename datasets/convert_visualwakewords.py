@@ -105,10 +105,11 @@ def run(dataset_dir, archive=None, small_object_area_threshold=0.005,
       small_object_area_threshold: objects covering at most this fraction of the image are
         ignored.
       foreground_class_of_interest: the COCO category name whose presence makes label 1.
-      skip_checksum: convert zips whose SHA-256 is wrong, with a warning.
+      skip_checksum: convert zips whose SHA-256 is wrong, and unpack zips of other names,
+        with a warning.
     Raises:
-      ValueError: a bad `archive`, an unknown category, or missing images; the message names
-        the input and the fix.
+      UserError, ValueError: a bad `archive`, an unknown category, or missing images; the
+        message names the input and the fix.
     """
     split_paths = _split_paths(dataset_dir)
     if conversion.is_converted(dataset_dir, split_paths):

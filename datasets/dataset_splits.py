@@ -30,8 +30,9 @@ def read_dataset_metadata(dataset_dir):
 class DatasetSplit:
     """What a reader needs to know about one split of a dataset.
 
-    `file_pattern` is a glob of TFRecord files; `image_channels` is the number of
-    channels images decode to (1 for grayscale datasets, 3 otherwise).
+    `file_pattern` is the path of the TFRecord files, a pattern in its last component only
+    (see `files.matching_files`: the directory is taken literally); `image_channels` is the
+    number of channels images decode to (1 for grayscale datasets, 3 otherwise).
     """
 
     name: str
@@ -46,8 +47,8 @@ class DatasetSplit:
     def data_files(self):
         """The sorted TFRecord files of the split; raises if there are none."""
         # A writer's temporary files match patterns such as 'train-*' too.
-        paths = sorted(path for path in tf.io.gfile.glob(self.file_pattern)
-                       if not path.endswith(files.INCOMPLETE_SUFFIX))
+        paths = [path for path in files.matching_files(self.file_pattern)
+                 if not path.endswith(files.INCOMPLETE_SUFFIX)]
         if not paths:
             directory = os.path.dirname(self.file_pattern) or '.'
             if tf.io.gfile.isdir(directory):

@@ -25,15 +25,14 @@ def write_tfrecord_atomically(path, serialized_examples, on_example=None):
     Returns:
       The number of examples written.
     """
-    temporary_path = path + files.INCOMPLETE_SUFFIX
     count = 0
-    with tf.io.TFRecordWriter(temporary_path) as writer:
+    with files.temporary_path_for(path) as temporary_path, \
+            tf.io.TFRecordWriter(temporary_path) as writer:
         for serialized in serialized_examples:
             writer.write(serialized)
             count += 1
             if on_example:
                 on_example()
-    tf.io.gfile.rename(temporary_path, path, overwrite=True)
     return count
 
 
@@ -106,7 +105,7 @@ def _write_shard(shard, make_example):
 
 def _check_no_stray_files(shards, file_pattern):
     expected = {shard.path for shard in shards}
-    stray = sorted(path for path in tf.io.gfile.glob(file_pattern)
+    stray = sorted(path for path in files.matching_files(file_pattern)
                    if path not in expected and not path.endswith(files.INCOMPLETE_SUFFIX))
     if stray:
         raise ValueError(
@@ -121,12 +120,15 @@ def write_shards(shards, make_example, num_processes=1, label='Writing', file_pa
 
     Shards are written in parallel by `num_processes` processes (in this process when 1),
     each through a temporary name, so after a kill a rerun with the same shards writes
-    exactly the missing ones: no example is duplicated or lost.
+    exactly the missing ones: no example is duplicated or lost. A killed run's temporary
+    files of the missing shards are removed first.
 
     Args:
       shards: a list of `Shard`s; the same items in the same order on every run.
       make_example: a module-level function, item -> serialized tf.train.Example bytes.
-      file_pattern: optional glob of this split's files; other files matching it raise.
+      file_pattern: optional path of this split's files whose last component is a pattern
+        (`fnmatch`'s `*`, `?`, `[...]`; the directory is literal); other files matching it
+        raise.
     Returns:
       The number of examples written by this call.
     Raises:
@@ -135,6 +137,9 @@ def write_shards(shards, make_example, num_processes=1, label='Writing', file_pa
     if file_pattern:
         _check_no_stray_files(shards, file_pattern)
     missing = [shard for shard in shards if not tf.io.gfile.exists(shard.path)]
+    for shard in missing:
+        for leftover in files.temporary_paths_of(shard.path):
+            files.remove_file(leftover)
     total = sum(len(shard.items) for shard in missing)
     if not missing:
         return 0

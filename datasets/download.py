@@ -1,4 +1,4 @@
-"""Getting a dataset's raw files: download, extract tar/zip archives, find the expected files.
+"""A dataset's raw files: download, check, extract tar/zip archives, find the expected files.
 
 Downloads land in `<dataset_dir>/downloads` and are kept, so a rerun never fetches twice.
 Archives are unpacked into `<dataset_dir>/extracted_archives` (into a local temporary directory
@@ -6,18 +6,31 @@ when `dataset_dir` is on another filesystem), which is deleted when the conversi
 `--archive` points at what the download would fetch (an archive file, or a directory holding
 the downloaded or already extracted files), and then nothing is downloaded.
 
-Every file named like one of a dataset's downloads is checked against its published size and
-SHA-256 before it is read or unpacked: a download, an `--archive` file (whatever its name when
-the dataset downloads a single file), a file found in an `--archive` directory or unpacked
-from an `--archive` tar. Extracted files have no published digest and are not checked.
+What is checked against the dataset's published sizes and SHA-256 digests, before it is read
+or unpacked:
+- every archive that is unpacked, whatever its name: an `--archive` file, an archive in an
+  `--archive` directory, a download. One named like a published file must be that file; one
+  of another name must be one of the published files.
+- every file named like a published file (MNIST's four .gz files, say), wherever it is found.
+A file that fails stops the conversion, unless `--skip_checksum` is given (then a warning).
+A file under its final name in `<dataset_dir>/downloads` that fails is deleted and fetched
+again, once. Extracted files and directories have no published digest and are not checked.
+
+Archives are inspected before anything is unpacked: a member that is a symlink, a hard link,
+a device, a FIFO or any other special file, or whose path is absolute or leaves the target
+directory (`..`), refuses the whole archive. This does not depend on the Python release:
+`tarfile`'s `filter='data'` stays on as a second wall, but before Python 3.11.13 (3.12.11,
+3.13.4) a chain of symlinks defeats it (CVE-2025-4517); an archive without links cannot.
 """
 
 import contextlib
 import dataclasses
 import functools
 import hashlib
+import http.client
 import os
-import shutil
+import posixpath
+import stat
 import tarfile
 import tempfile
 import urllib.error
@@ -29,6 +42,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from common import files
+from common.errors import UserError
 from datasets import dataset_writing
 
 DOWNLOADS_DIRNAME = 'downloads'
@@ -77,72 +91,159 @@ def file_digest(path):
     return Digest(size, sha256.hexdigest())
 
 
-def check_digest(path, expected, skip_checksum=False):
-    """Checks that the file at `path` has the `expected` Digest.
-
-    Raises:
-      ValueError: it has another one; the message names the file, both digests and
-        --skip_checksum. With `skip_checksum` a warning says so instead.
-    """
-    print('Checking the SHA-256 of %s ...' % path, flush=True)
-    actual = file_digest(path)
-    if actual == expected:
-        return
-    mismatch = '%s: SHA-256 %s (%d bytes), expected %s (%d bytes)' % (
-        path, actual.sha256, actual.size, expected.sha256, expected.size)
-    if skip_checksum:
-        logging.warning('%s; converting it anyway, as %s asks.', mismatch, SKIP_CHECKSUM_FLAG)
-        return
-    raise ValueError('%s: the file is damaged or not the original. Fetch it again, or pass %s '
-                     'to convert it anyway.' % (mismatch, SKIP_CHECKSUM_FLAG))
-
-
-def _file_name(url):
+def file_name(url):
+    """The file name a download of `url` is saved under."""
     return os.path.basename(urllib.parse.urlparse(url).path)
 
 
-def _check_if_known(path, digests, skip_checksum, name=None):
-    """Checks `path` against the Digest of the download called `name` (by default its own
-    name); a file of another name is not checked."""
-    expected = digests.get(name or os.path.basename(path))
-    if expected:
-        check_digest(path, expected, skip_checksum)
+class _Checker:
+    """Checks files against a dataset's published digests, computing each file's digest once.
+
+    Args:
+      published: {file name: Digest} of every file the dataset publishes.
+    """
+
+    def __init__(self, published, skip_checksum):
+        self.published = published
+        self.skip_checksum = skip_checksum
+        self._digests = {}
+
+    def digest(self, path):
+        if path not in self._digests:
+            print('Checking the SHA-256 of %s ...' % path, flush=True)
+            self._digests[path] = file_digest(path)
+        return self._digests[path]
+
+    def forget(self, path):
+        """Drops the digest of `path`, a file deleted to be fetched again."""
+        self._digests.pop(path, None)
+
+    def _expected(self, name):
+        return self.published.get(os.path.basename(name))
+
+    def is_published(self, path, shown_as=None):
+        """Whether the file at `path` is a published file: the one of its name (`shown_as`'s,
+        if given) when there is one, else any."""
+        expected = self._expected(shown_as or path)
+        actual = self.digest(path)
+        return actual == expected if expected else actual in self.published.values()
+
+    def check(self, path, fix, shown_as=None):
+        """Fails unless `is_published(path)`, or with --skip_checksum warns.
+
+        Args:
+          fix: what the user should do, ending the error message.
+          shown_as: the name of the file in messages, when `path` is a local copy of it.
+        Raises:
+          UserError: naming the file, its digest, the expected one(s), `fix` and the flag.
+        """
+        if self.is_published(path, shown_as):
+            return
+        name = shown_as or path
+        expected = self._expected(name)
+        if expected:
+            described = _described(expected)
+        else:
+            described = 'one of ' + ', '.join(
+                '%s: %s' % (published_name, _described(digest))
+                for published_name, digest in sorted(self.published.items()))
+        mismatch = '%s: SHA-256 %s, expected %s' % (name, _described(self.digest(path)),
+                                                    described)
+        if self.skip_checksum:
+            logging.warning('%s; converting it anyway, as %s asks.', mismatch, SKIP_CHECKSUM_FLAG)
+            return
+        raise UserError('%s: the file is damaged or not the original. %s, or pass %s to convert '
+                        'it anyway.' % (mismatch, fix, SKIP_CHECKSUM_FLAG))
+
+
+def _described(digest):
+    return '%s (%d bytes)' % (digest.sha256, digest.size)
+
+
+_REPLACE_ARCHIVE = 'Replace it with the original (delete it and download it again)'
+_DELETED_DOWNLOAD = 'It was deleted: rerun to download it again'
 
 
 def download(url, directory):
     """Downloads `url` into `directory` under its own file name, unless that file exists.
 
-    The bytes go to a temporary name first, so an interrupted download is never mistaken for a
-    finished one. A progress line (MiB done, rate, ETA) goes to stderr.
+    The bytes go to a unique temporary name first, renamed only once all the bytes the server
+    announced have arrived, so a download cut short never sits under the final name. A
+    progress line (MiB done, rate, ETA) goes to stderr. A local error (a full disk) is raised
+    as it is.
     Returns:
       The path of the downloaded file.
     Raises:
-      OSError: the download failed; the message names the URL and how to pass the file offline.
+      UserError: the download failed or was cut short; the message names the URL, and how
+        to pass the file offline.
     """
-    path = os.path.join(directory, _file_name(url))
+    path = os.path.join(directory, file_name(url))
     if tf.io.gfile.exists(path):
         print('Using %s, downloaded before.' % path)
         return path
     tf.io.gfile.makedirs(directory)
-    temporary_path = path + files.INCOMPLETE_SUFFIX
     try:
-        with (urllib.request.urlopen(url) as response,
-              tf.io.gfile.GFile(temporary_path, 'wb') as output):
-            total_bytes = int(response.headers.get('Content-Length') or 0)
-            bar = dataset_writing.ProgressBar(total_bytes >> 20, 'Downloading %s' % url, 'MiB')
-            done_bytes = 0
-            while chunk := response.read(_CHUNK_BYTES):
-                output.write(chunk)
-                done_bytes += len(chunk)
-                bar.update(done_bytes >> 20)
-            bar.close(done_bytes >> 20)
-    except (urllib.error.URLError, OSError) as error:
-        if tf.io.gfile.exists(temporary_path):
-            tf.io.gfile.remove(temporary_path)
-        raise OSError(
-            'Could not download %s (%s). Fetch it some other way and pass the file, or the '
-            'directory holding it, with --archive.' % (url, error)) from error
-    tf.io.gfile.rename(temporary_path, path, overwrite=True)
+        response = urllib.request.urlopen(url)
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+        raise _download_failed(url, error) from error
+    with response, files.atomic_writer(path) as output:
+        for chunk in _received_chunks(response, url):
+            output.write(chunk)
+    return path
+
+
+def _received_chunks(response, url):
+    """The chunks of the body of `response`, a progress bar showing them arrive.
+
+    Raises:
+      UserError: the connection broke, or ended before the announced Content-Length.
+    """
+    total_bytes = int(response.headers.get('Content-Length') or 0)
+    bar = dataset_writing.ProgressBar(total_bytes >> 20, 'Downloading %s' % url, 'MiB')
+    done_bytes = 0
+    while True:
+        try:
+            chunk = response.read(_CHUNK_BYTES)
+        except (http.client.HTTPException, OSError) as error:
+            raise _download_failed(url, error) from error
+        if not chunk:
+            break
+        done_bytes += len(chunk)
+        bar.update(done_bytes >> 20)
+        yield chunk
+    bar.close(done_bytes >> 20)
+    # http.client ends a response cut short as if it were complete.
+    if total_bytes and done_bytes != total_bytes:
+        raise _download_failed(url, 'the connection ended after %d of its %d bytes'
+                               % (done_bytes, total_bytes))
+
+
+def _download_failed(url, cause):
+    return UserError('Could not download %s (%s). Rerun to try again, or fetch it some other way '
+                     'and pass the file, or the directory holding it, with --archive.'
+                     % (url, cause))
+
+
+def _download_checked(url, directory, checker):
+    """Downloads `url` into `directory` as `download` does, then checks it. A file already
+    there that fails the check is deleted and downloaded again, once.
+
+    Returns:
+      The path of the downloaded file.
+    """
+    path = os.path.join(directory, file_name(url))
+    if tf.io.gfile.exists(path) and not checker.is_published(path):
+        print('%s is not the published file (a download cut short, or a damaged one): '
+              'deleting it and downloading it again.' % path, flush=True)
+        files.remove_file(path)
+        checker.forget(path)
+    download(url, directory)
+    try:
+        checker.check(path, _DELETED_DOWNLOAD)
+    except UserError:
+        # Nothing that failed is left under the final name.
+        files.remove_file(path)
+        raise
     return path
 
 
@@ -159,24 +260,85 @@ def _archive_stem(path):
     return name
 
 
+def _leaves_target(member_name):
+    """Whether an archive member of this name would land outside the directory it is unpacked
+    into: an absolute path, or one whose '..' climb above it ('\\' counts as a separator)."""
+    normalised = posixpath.normpath(member_name.replace('\\', '/'))
+    return (posixpath.isabs(normalised) or normalised == '..'
+            or normalised.startswith('../'))
+
+
+def _tar_member_kind(member):
+    """None for a regular file or a directory, else what the tar member is."""
+    if member.isfile() or member.isdir():
+        return None
+    if member.issym():
+        return 'a symbolic link to %r' % member.linkname
+    if member.islnk():
+        return 'a hard link to %r' % member.linkname
+    if member.ischr() or member.isblk():
+        return 'a device'
+    if member.isfifo():
+        return 'a FIFO'
+    return 'a special file (tar type %r)' % member.type
+
+
+def _zip_member_kind(member):
+    """None for a regular file or a directory, else what the zip member is: the upper 16 bits
+    of its external attributes are the Unix mode of the file it was made from, if any."""
+    mode = member.external_attr >> 16
+    if stat.S_IFMT(mode) in (0, stat.S_IFREG, stat.S_IFDIR):
+        return None
+    if stat.S_ISLNK(mode):
+        return 'a symbolic link'
+    return 'a special file (mode %o)' % mode
+
+
+def _check_members(archive_path, members):
+    """Refuses the archive unless all its members are regular files and directories that
+    stay inside the target.
+
+    Args:
+      members: [(member name, None or what the member is)].
+    Raises:
+      UserError: naming the archive, the first offending member and the fix.
+    """
+    for name, kind in members:
+        if _leaves_target(name):
+            reason = 'its path leaves the directory the archive is unpacked into'
+        elif kind:
+            reason = 'it is %s' % kind
+        else:
+            continue
+        raise UserError(
+            'Refused to unpack %s: its member %r is not a plain file or directory inside it '
+            '(%s); dataset archives hold only those. Nothing was unpacked. Use the original '
+            'archive (download it again).' % (archive_path, name, reason))
+
+
 def extract(archive_path, directory):
     """Unpacks a local tar or zip archive into `directory/<archive name without its suffix>`.
 
-    Members that would land outside that directory (absolute paths, `..`, links out) are
-    refused. The files appear under the final name only once all are unpacked.
+    Every member is inspected first: links, devices and other special files, and paths that
+    leave the target, refuse the archive (see the module doc). The files appear under the
+    final name only once all are unpacked.
     Returns:
       The directory holding the archive's contents.
     Raises:
-      ValueError: a damaged archive or a refused member; the message names the archive.
+      UserError: a damaged archive or a refused member; the message names the archive.
     """
     target = os.path.join(directory, _archive_stem(archive_path))
-    temporary_target = target + files.INCOMPLETE_SUFFIX
-    shutil.rmtree(temporary_target, ignore_errors=True)
+    os.makedirs(directory, exist_ok=True)
+    # Unique and created exclusively: nothing planted at the name is written through.
+    temporary_target = tempfile.mkdtemp(prefix=os.path.basename(target) + '.',
+                                        suffix=files.INCOMPLETE_SUFFIX, dir=directory)
     print('Extracting %s ...' % archive_path, flush=True)
     try:
         if zipfile.is_zipfile(archive_path):
             with zipfile.ZipFile(archive_path) as archive:
                 members = archive.infolist()
+                _check_members(archive_path,
+                               [(member.filename, _zip_member_kind(member)) for member in members])
                 # COCO's image zips take minutes: show how far along they are.
                 bar = dataset_writing.ProgressBar(len(members), 'Extracting', 'files')
                 for done, member in enumerate(members, 1):
@@ -185,12 +347,17 @@ def extract(archive_path, directory):
                 bar.close(len(members))
         else:
             with tarfile.open(archive_path) as archive:
-                archive.extractall(temporary_target, filter='data')
+                members = archive.getmembers()
+                _check_members(archive_path,
+                               [(member.name, _tar_member_kind(member)) for member in members])
+                archive.extractall(temporary_target, members, filter='data')
+        os.replace(temporary_target, target)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError) as error:
-        shutil.rmtree(temporary_target, ignore_errors=True)
-        raise ValueError('Cannot extract %s (%s): it is damaged or not the expected archive. '
-                         'Download it again.' % (archive_path, error)) from error
-    os.replace(temporary_target, target)
+        raise UserError('Cannot extract %s (%s): it is damaged or not the expected archive. '
+                        'Download it again.' % (archive_path, error)) from error
+    finally:
+        # Gone after the rename; else the partial target, cleaned up.
+        files.remove_tree(temporary_target)
     return target
 
 
@@ -206,21 +373,30 @@ def _find(relative_path, roots):
     return None
 
 
-def _locate(required, roots):
-    """{relative path: absolute path} of every path of `required` found under `roots`."""
-    found = {relative_path: _find(relative_path, roots) for relative_path in required}
-    return {relative_path: path for relative_path, path in found.items() if path}
+def _locate(layouts, roots):
+    """(layout, {relative path: absolute path} of its paths found under `roots`): the first
+    layout found whole, else the one with the most paths found (the first of a tie)."""
+    best = None
+    for layout in layouts:
+        found = {relative_path: path for relative_path in layout
+                 if (path := _find(relative_path, roots))}
+        if len(found) == len(layout):
+            return layout, found
+        if best is None or len(found) > len(best[1]):
+            best = layout, found
+    return best
 
 
 @contextlib.contextmanager
-def raw_files(dataset_dir, archive, downloads, required, expected, skip_checksum=False):
+def raw_files(dataset_dir, archive, downloads, required, expected, skip_checksum=False,
+              alternative_layouts=(), also_accepted=None):
     """Yields {relative path: absolute path} of the raw files a converter reads.
 
     Each path of `required` is looked for in a directory and in its direct sub-directories:
     in `archive` itself when it is a directory, else in what it unpacks to. Archives named like
-    the files of `downloads` inside an `archive` directory are unpacked when the files are not
-    there already. Without `archive`, `downloads` are downloaded first. Files named like a
-    download are checked against its Digest before they are unpacked or yielded.
+    a published file inside an `archive` directory are unpacked when the files are not there
+    already. Without `archive`, `downloads` are downloaded first. Archives and files named like
+    a published file are checked against the published digests (see the module doc).
 
     Args:
       archive: None, an archive file, or a directory.
@@ -228,14 +404,21 @@ def raw_files(dataset_dir, archive, downloads, required, expected, skip_checksum
       required: relative paths (files or directories) the converter needs.
       expected: a sentence describing a valid `archive`, for error messages.
       skip_checksum: log a digest mismatch as a warning instead of raising.
+      alternative_layouts: other lists of relative paths that may stand in for `required`;
+        the first found whole is yielded (`required` first).
+      also_accepted: {file name: Digest} of other published archives accepted as `archive`
+        (not downloaded).
     Raises:
-      ValueError: `archive` is missing, not an archive, or lacks some required path, or a
-        file's digest is wrong; the message names it, what is wrong and the fix.
+      UserError: `archive` is missing, not an archive, holds a refused member or lacks some
+        required path, or a file's digest is wrong; the message names it, what is wrong and
+        the fix.
     """
+    published = {file_name(url): digest for url, digest in downloads.items()}
+    checker = _Checker({**published, **(also_accepted or {})}, skip_checksum)
     if files.is_local(dataset_dir):
         work_dir = os.path.join(dataset_dir, EXTRACTED_DIRNAME)
         # A killed run leaves its unpacked files behind: start afresh.
-        shutil.rmtree(work_dir, ignore_errors=True)
+        files.remove_tree(work_dir)
     else:
         # zipfile and tarfile unpack to the local disk only.
         work_dir = tempfile.mkdtemp(prefix=EXTRACTED_DIRNAME + '-')
@@ -243,13 +426,13 @@ def raw_files(dataset_dir, archive, downloads, required, expected, skip_checksum
         if archive is None:
             source = os.path.join(dataset_dir, DOWNLOADS_DIRNAME)
             for url in downloads:
-                download(url, source)
+                _download_checked(url, source, checker)
         else:
             source = archive
-        digests = {_file_name(url): digest for url, digest in downloads.items()}
-        yield _unpack_and_locate(source, work_dir, digests, skip_checksum, required, expected)
+        yield _unpack_and_locate(source, work_dir, checker, [required, *alternative_layouts],
+                                 expected)
     finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        files.remove_tree(work_dir)
 
 
 def _local_file(path, work_dir):
@@ -264,31 +447,41 @@ def _local_file(path, work_dir):
     return local_path
 
 
-def _unpack_and_locate(source, work_dir, digests, skip_checksum, required, expected):
+def _extract_checked(path, work_dir, checker):
+    """Checks the archive at `path`, then unpacks it into `work_dir`; returns where.
+
+    Returns None when `path` is not an archive. The check reads the local copy of a remote
+    archive: the bytes unpacked are the bytes checked.
+    """
+    local_path = _local_file(path, work_dir)
+    if not is_archive(local_path):
+        return None
+    checker.check(local_path, _REPLACE_ARCHIVE, shown_as=path)
+    return extract(local_path, work_dir)
+
+
+def _unpack_and_locate(source, work_dir, checker, layouts, expected):
     if tf.io.gfile.isdir(source):
-        found = _locate(required, [source])
-        if len(found) < len(required):
+        layout, found = _locate(layouts, [source])
+        if len(found) < len(layout):
             roots = [source]
-            for name in digests:
+            for name in checker.published:
                 path = os.path.join(source, name)
-                local_path = _local_file(path, work_dir)
-                if is_archive(local_path):
-                    _check_if_known(path, digests, skip_checksum)
-                    roots.append(extract(local_path, work_dir))
-            found = _locate(required, roots)
-    elif is_archive(local_source := _local_file(source, work_dir)):
-        # A dataset's only download is what --archive names, whatever the file is called.
-        only_download = next(iter(digests)) if len(digests) == 1 else None
-        _check_if_known(source, digests, skip_checksum, name=only_download)
-        found = _locate(required, [extract(local_source, work_dir)])
+                if tf.io.gfile.exists(path) and (unpacked := _extract_checked(path, work_dir,
+                                                                              checker)):
+                    roots.append(unpacked)
+            layout, found = _locate(layouts, roots)
+    elif unpacked := _extract_checked(source, work_dir, checker):
+        layout, found = _locate(layouts, [unpacked])
     elif tf.io.gfile.exists(source):
-        raise ValueError('--archive=%s is neither a directory nor a tar or zip archive. '
-                         'Expected %s' % (source, expected))
+        raise UserError('--archive=%s is neither a directory nor a tar or zip archive. '
+                        'Expected %s' % (source, expected))
     else:
-        raise ValueError('--archive=%s does not exist. Expected %s' % (source, expected))
-    missing = [relative_path for relative_path in required if relative_path not in found]
+        raise UserError('--archive=%s does not exist. Expected %s' % (source, expected))
+    missing = [relative_path for relative_path in layout if relative_path not in found]
     if missing:
-        raise ValueError('%s lacks %s. Expected %s' % (source, ', '.join(missing), expected))
+        raise UserError('%s lacks %s. Expected %s' % (source, ', '.join(missing), expected))
     for path in found.values():
-        _check_if_known(path, digests, skip_checksum)
+        if os.path.basename(path) in checker.published:
+            checker.check(path, _REPLACE_ARCHIVE)
     return found

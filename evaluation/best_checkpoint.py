@@ -8,16 +8,21 @@ copied into <eval_dir>/best/incoming/ first, evaluated from there, and the copy 
 if it beats the best.
 """
 
+import glob
 import os
+import shutil
 
 import tensorflow.compat.v1 as tf
 from absl import logging
 
+from common import checkpoints, files
+from common.errors import UserError
 from evaluation import results
 
 BEST_DIRNAME = 'best'
 _INCOMING_DIRNAME = 'incoming'
 _ACCURACY = 'eval/Accuracy'
+_COPY_CHUNK_BYTES = 16 << 20
 
 
 def best_dir(eval_dir):
@@ -31,19 +36,35 @@ def _incoming_dir(eval_dir):
 
 def _checkpoint_files(prefix):
     """The files of the checkpoint `prefix`: prefix.index, prefix.data-*, prefix.meta."""
-    return tf.io.gfile.glob(prefix + '.*')
+    directory, name = os.path.split(prefix)
+    return files.matching_paths(directory, glob.escape(name) + '.*')
+
+
+def _copy_file(source, destination):
+    """Copies `source` to `destination` through a new temporary name, so a link planted at
+    `destination` is replaced, never written through."""
+    with tf.io.gfile.GFile(source, 'rb') as input_file, \
+            files.atomic_writer(destination) as output_file:
+        shutil.copyfileobj(input_file, output_file, _COPY_CHUNK_BYTES)
 
 
 def stage(checkpoint, eval_dir):
     """Copies the checkpoint prefix `checkpoint` into <eval_dir>/best/incoming/, replacing
     any earlier copy there; returns the copy's prefix, to evaluate and pass to
     `keep_if_best`."""
+    checkpoints.check_literal_path(eval_dir, 'eval_dir')
+    directory = best_dir(eval_dir)
+    if files.is_local(directory) and os.path.islink(directory):
+        # The best checkpoint's files are moved in and the previous best's deleted there.
+        raise UserError('%s is a symbolic link (to %s): the best checkpoint is kept only in a '
+                        'real directory of --eval_dir. Remove the link, or pass another '
+                        '--eval_dir.' % (directory, os.readlink(directory)))
     incoming = _incoming_dir(eval_dir)
-    if tf.io.gfile.exists(incoming):
-        tf.io.gfile.rmtree(incoming)
+    # Whatever is there, a link included, is removed itself; makedirs then makes a real one.
+    files.remove_tree(incoming)
     tf.io.gfile.makedirs(incoming)
     for path in _checkpoint_files(checkpoint):
-        tf.io.gfile.copy(path, os.path.join(incoming, os.path.basename(path)))
+        _copy_file(path, os.path.join(incoming, os.path.basename(path)))
     return os.path.join(incoming, os.path.basename(checkpoint))
 
 
@@ -71,7 +92,7 @@ def keep_if_best(staged, checkpoint_results, eval_dir):
     best = recorded_best(eval_dir)
     if best is None or checkpoint_results[_ACCURACY] > best[_ACCURACY]:
         best = _promote(staged, checkpoint_results, eval_dir)
-    tf.io.gfile.rmtree(_incoming_dir(eval_dir))
+    files.remove_tree(_incoming_dir(eval_dir))
     return best
 
 
@@ -88,7 +109,7 @@ def _promote(staged, checkpoint_results, eval_dir):
     tf.train.update_checkpoint_state(directory, prefix, [prefix])
     if previous and previous != prefix:
         for path in _checkpoint_files(previous):
-            tf.io.gfile.remove(path)
+            files.remove_file(path)
     logging.info('New best checkpoint: global step %d, top-1 accuracy %.4f; copied to %s',
                  checkpoint_results['global_step'], checkpoint_results[_ACCURACY], prefix)
     return {'global_step': checkpoint_results['global_step'],

@@ -38,6 +38,13 @@ def check_options(options):
     nets_factory.check_image_size(options.model_name, options.eval_image_size, 'eval_image_size')
     mixed_precision.check_precision(options.mixed_precision)
     files.check_writable_directory(options.eval_dir, 'eval_dir', 'the results')
+    if options.dataset_dir:
+        files.check_filesystem(options.dataset_dir, 'dataset_dir')
+    for path in _parse_paths(options.checkpoint_path):
+        files.check_filesystem(path, 'checkpoint_path')
+        checkpoints.check_literal_path(path, 'checkpoint_path')
+    if options.keep_best_checkpoint:
+        checkpoints.check_literal_path(options.eval_dir, 'eval_dir')
     if options.quantize:
         raise ValueError(
             '--quantize asks for a quantized evaluation graph, which relied on '

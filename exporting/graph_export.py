@@ -9,8 +9,9 @@ import os
 from collections.abc import Callable
 
 import tensorflow.compat.v1 as tf
+from google.protobuf import text_format
 
-from common import checkpoints
+from common import checkpoints, files
 from datasets import dataset_factory
 from nets import nets_factory
 
@@ -108,6 +109,10 @@ def export_graph_def(options):
                 restore_weights(session, options.checkpoint_path, options.moving_average_decay)
                 graph_def = tf.graph_util.convert_variables_to_constants(
                     session, graph_def, [output_node])
-    tf.io.write_graph(graph_def, os.path.dirname(options.output_file) or os.curdir,
-                      os.path.basename(options.output_file), as_text=options.write_text_graphdef)
+    # Not tf.io.write_graph: its temporary file is opened without O_EXCL or O_NOFOLLOW.
+    tf.io.gfile.makedirs(os.path.dirname(options.output_file) or os.curdir)
+    files.write_file_atomically(
+        options.output_file,
+        text_format.MessageToString(graph_def).encode('utf-8') if options.write_text_graphdef
+        else graph_def.SerializeToString(deterministic=True))
     return output_node

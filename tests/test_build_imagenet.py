@@ -4,6 +4,7 @@ import glob
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import tensorflow.compat.v1 as tf
 from PIL import Image
 
 from support import ROOT, run_script, train_and_evaluate_through_the_scripts
+from common import files
 from datasets import build_imagenet_data, class_names
 
 # Three real synsets: labels 1, 2 and 1000 in the default (standard) order.
@@ -293,6 +295,20 @@ def test_shards_of_another_shard_count_are_refused(raw_tree, tmp_path):
                                   num_threads=1)
 
 
+def test_an_output_directory_named_like_a_pattern_leaves_its_twin_alone(raw_tree, tmp_path):
+    """As a glob, imagenet[1]/train-* matches imagenet1's shards, which were refused as
+    strays of this conversion."""
+    twin, output = tmp_path / 'imagenet1', tmp_path / 'imagenet[1]'
+    build_imagenet_data.build(str(twin), train_directory=raw_tree['train'], train_shards=2,
+                              num_threads=1)
+    twin_files = {path.name: path.read_bytes() for path in twin.iterdir()}
+    build_imagenet_data.build(str(output), train_directory=raw_tree['train'], train_shards=3,
+                              num_threads=1)
+    assert {path.name: path.read_bytes() for path in twin.iterdir()} == twin_files
+    assert sorted(os.listdir(output)) == ['dataset_metadata.json'] + [
+        'train-%05d-of-00003' % index for index in range(3)]
+
+
 def test_an_unreadable_image_stops_the_conversion_naming_it(tmp_path):
     broken = tmp_path / 'train' / TENCH / 'n01440764_9.JPEG'
     broken.parent.mkdir(parents=True)
@@ -302,7 +318,8 @@ def test_an_unreadable_image_stops_the_conversion_naming_it(tmp_path):
                                          % broken):
         build_imagenet_data.build(str(tmp_path / 'out'), train_directory=str(tmp_path / 'train'),
                                   train_shards=1, num_threads=1)
-    assert os.listdir(tmp_path / 'out') == ['train-00000-of-00001.incomplete']
+    # The shard's temporary file is removed too.
+    assert os.listdir(tmp_path / 'out') == []
 
 
 def test_bad_inputs_are_named_with_their_fix(raw_tree, tmp_path):
@@ -374,7 +391,7 @@ def killed_and_resumed(tmp_path_factory):
             cwd=root, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_until(lambda: os.path.exists(shards[0].path)
-                        and os.path.exists(shards[1].path + '.incomplete'), process, log_path)
+                        and files.temporary_paths_of(shards[1].path), process, log_path)
         finally:
             process.kill()
             process.wait()
@@ -393,8 +410,9 @@ def killed_and_resumed(tmp_path_factory):
 def test_a_killed_conversion_resumes_without_duplicate_or_missing_examples(killed_and_resumed):
     output, shards = killed_and_resumed['output'], killed_and_resumed['shards']
     # Killed while writing shard 1: no partial file has a final name.
-    assert killed_and_resumed['files_after_kill'] == ['train-00000-of-00003',
-                                                      'train-00001-of-00003.incomplete']
+    finished, partial = killed_and_resumed['files_after_kill']
+    assert finished == 'train-00000-of-00003'
+    assert re.fullmatch(r'train-00001-of-00003\.\w+\.incomplete', partial)
     rerun = killed_and_resumed['rerun']
     assert rerun.returncode == 0, rerun.stderr
     assert 'Writing train 2 shard(s) (1 already done): 8/8 images' in rerun.stderr

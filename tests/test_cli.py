@@ -1,6 +1,7 @@
 """The error boundary of the command-line tools: one `error:` line, no traceback."""
 
 import dataclasses
+import errno
 import os
 import re
 
@@ -10,7 +11,7 @@ from absl import flags
 from support import run_script
 
 import flag_options
-from common import cli, devices, errors
+from common import cli, devices, errors, files
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from exporting import exporter
@@ -94,6 +95,8 @@ BAD_INVOCATIONS = [
      '--output_file={tmp} is a directory: pass a file name.'),
     ('download_and_convert_data.py', ['--dataset_name=digits', '--dataset_dir={tmp}/notes.txt'],
      '--dataset_dir={tmp}/notes.txt is a file: pass a directory for the TFRecord files.'),
+    ('benchmark_input.py', ['--generate_images=2'],
+     '--generate_images writes the images to --dataset_dir: set it.'),
 ]
 
 # (script, a flag value absl refuses while parsing, the flag named in its message).
@@ -108,6 +111,7 @@ BAD_FLAG_VALUES = [
     ('export_inference_graph.py', '--image_size=0', 'image_size'),
     ('benchmark_nets.py', '--mode=backward', 'mode'),
     ('benchmark_nets.py', '--mixed_precision=half', 'mixed_precision'),
+    ('benchmark_input.py', '--generate_images=-5', 'generate_images'),
 ]
 
 
@@ -156,6 +160,74 @@ def test_expected_errors_become_lines_and_bugs_do_not():
     # A bug keeps its traceback.
     assert cli.error_line(KeyError('images')) is None
     assert cli.error_line(tf.errors.InternalError(None, None, 'internal')) is None
+
+
+def _raised(action):
+    """The exception `action()` raises."""
+    with pytest.raises(Exception) as raised:
+        action()
+    return raised.value
+
+
+def _write_with_python():
+    with open('/dev/full', 'wb') as full:
+        full.write(b'x')
+
+
+def _write_with_gfile():
+    with tf.io.gfile.GFile('/dev/full', 'wb') as full:
+        full.write(b'x' * 100_000)
+
+
+def _write_in_a_graph():
+    with tf.Graph().as_default(), tf.Session() as session:
+        session.run(tf.io.write_file('/dev/full', tf.constant('x' * 100_000)))
+
+
+DISK_FULL_ADVICE = '. Free some space there, or write to another disk.'
+
+
+def test_a_full_disk_is_named_with_its_path_not_called_out_of_memory(tmp_path):
+    # /dev/full fails every write with ENOSPC: TensorFlow reports it as ResourceExhaustedError
+    # ('<path>; No space left on device'), as it reports running out of memory.
+    for write in (_write_with_gfile, _write_in_a_graph):
+        error = _raised(write)
+        assert isinstance(error, tf.errors.ResourceExhaustedError)
+        assert cli.error_line(error) == (
+            'error: no space left on device: /dev/full' + DISK_FULL_ADVICE)
+    # A Python write names no file: the line names the output flags the tool checked.
+    output = str(tmp_path / 'converted')
+    files.check_writable_directory(output, 'dataset_dir', 'the TFRecord files')
+    error = _raised(_write_with_python)
+    assert isinstance(error, OSError) and error.errno == errno.ENOSPC
+    line = cli.error_line(error)
+    assert line.startswith('error: no space left on device writing to ') and line.endswith(
+        DISK_FULL_ADVICE)
+    assert '--dataset_dir=%s' % output in line
+    assert cli.error_line(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), '/data/a.jpg')) == (
+        'error: no space left on device: /data/a.jpg' + DISK_FULL_ADVICE)
+    over_quota = tf.errors.ResourceExhaustedError(
+        None, None, '/home/me/run/model.ckpt-5.data; %s' % os.strerror(errno.EDQUOT))
+    assert cli.error_line(over_quota) == (
+        'error: disk quota exceeded: /home/me/run/model.ckpt-5.data' + DISK_FULL_ADVICE)
+
+
+def test_a_filesystem_tensorflow_lacks_is_one_line_naming_the_scheme_and_flag(tmp_path):
+    supported = ('this TensorFlow has no filesystem for s3:// (it has: local paths, file://, '
+                 'gs://, ram://; see "Cloud and in-memory paths" in the README).')
+    with pytest.raises(errors.UserError) as raised:
+        files.check_writable_directory('s3://bucket/run', 'train_dir', 'checkpoints')
+    assert str(raised.value) == '--train_dir=s3://bucket/run: ' + supported
+    with pytest.raises(errors.UserError, match=r'^--output_file=hdfs://host/a\.pb: this '
+                                               r'TensorFlow has no filesystem for hdfs://'):
+        files.check_writable_file('hdfs://host/a.pb', 'output_file')
+    # Where a path is first read deeper in, the boundary reports TensorFlow's own error.
+    error = _raised(lambda: tf.io.gfile.exists('s3://bucket/data/x.tfrecord'))
+    assert isinstance(error, tf.errors.UnimplementedError)
+    assert cli.error_line(error) == 'error: s3://bucket/data/x.tfrecord: ' + supported
+    # file:// and ram:// are TensorFlow's too.
+    files.check_filesystem(tmp_path.as_uri(), 'train_dir')
+    files.check_filesystem('ram://run', 'train_dir')
 
 
 def test_every_tool_runs_behind_the_boundary():

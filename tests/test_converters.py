@@ -7,9 +7,11 @@ import gzip
 import io
 import json
 import os
+import pathlib
 import pickle
 import random
 import re
+import shutil
 import tarfile
 import zipfile
 
@@ -19,6 +21,7 @@ import tensorflow.compat.v1 as tf
 from support import run_script, train_and_evaluate_through_the_scripts
 from PIL import Image
 
+from common.errors import UserError
 from datasets import (
     convert_cifar10,
     convert_flowers,
@@ -152,39 +155,59 @@ def test_flowers_are_shuffled_with_seed_0_into_350_validation_photos_and_5_shard
     assert 'validation: 350 examples in 5 file(s) (350 written now).' in flowers.stdout
 
 
-# CIFAR-10: five training batches of 2 images and a test batch of 3, pickled as published.
+# CIFAR-10: five training batches of 2 images and a test batch of 3, in both published
+# versions: binary records (cifar-10-binary.tar.gz) and pickles (cifar-10-python.tar.gz).
 
 CIFAR_CLASS_NAMES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse',
                      'ship', 'truck']
 
 
-def _write_cifar_batches(directory):
-    """Writes the batch pickles; returns {split: (images [N, 32, 32, 3], labels [N])}."""
+def _write_cifar_versions(root):
+    """Writes root/cifar-10-batches-bin/ and root/cifar-10-batches-py/, the same images and
+    labels in each version's format; returns {split: (images [N, 32, 32, 3], labels [N])}."""
     rng = np.random.RandomState(1)
-    os.makedirs(directory)
+    binary_dir = os.path.join(root, 'cifar-10-batches-bin')
+    python_dir = os.path.join(root, 'cifar-10-batches-py')
+    os.makedirs(binary_dir)
+    os.makedirs(python_dir)
     splits = {'train': ([], []), 'test': ([], [])}
     for split, batch_name, size in [*[('train', 'data_batch_%d' % i, 2) for i in range(1, 6)],
                                     ('test', 'test_batch', 3)]:
         images = rng.randint(0, 256, size=(size, 32, 32, 3), dtype=np.uint8)
         labels = rng.randint(0, 10, size=size).tolist()
-        batch = {b'batch_label': batch_name.encode(), b'labels': labels,
-                 b'data': images.transpose(0, 3, 1, 2).reshape(size, 3072)}
-        with open(os.path.join(directory, batch_name), 'wb') as f:
-            pickle.dump(batch, f)
+        channel_major = images.transpose(0, 3, 1, 2).reshape(size, 3072)
+        with open(os.path.join(binary_dir, batch_name + '.bin'), 'wb') as f:
+            f.write(b''.join(bytes([label]) + row.tobytes()
+                             for label, row in zip(labels, channel_major, strict=True)))
+        with open(os.path.join(python_dir, batch_name), 'wb') as f:
+            pickle.dump({b'batch_label': batch_name.encode(), b'labels': labels,
+                         b'data': channel_major}, f)
         splits[split][0].extend(images)
         splits[split][1].extend(labels)
-    with open(os.path.join(directory, 'batches.meta'), 'wb') as f:
+    # As published: one name a line, then blank lines.
+    with open(os.path.join(binary_dir, 'batches.meta.txt'), 'w') as f:
+        f.write(''.join(name + '\n' for name in CIFAR_CLASS_NAMES) + '\n\n')
+    with open(os.path.join(python_dir, 'batches.meta'), 'wb') as f:
         pickle.dump({b'label_names': [name.encode() for name in CIFAR_CLASS_NAMES],
                      b'num_cases_per_batch': 10000, b'num_vis': 3072}, f)
     return splits
 
 
 @pytest.fixture(scope='module')
-def cifar10(tmp_path_factory):
+def cifar10_raw(tmp_path_factory):
+    """Both versions' archives: (root, {split: (images, labels)})."""
     root = str(tmp_path_factory.mktemp('cifar10'))
-    splits = _write_cifar_batches(os.path.join(root, 'raw', 'cifar-10-batches-py'))
-    archive = os.path.join(root, 'cifar-10-python.tar.gz')
-    _tar(archive, os.path.join(root, 'raw'), ['cifar-10-batches-py'])
+    splits = _write_cifar_versions(os.path.join(root, 'raw'))
+    for archive, directory in [('cifar-10-binary.tar.gz', 'cifar-10-batches-bin'),
+                               ('cifar-10-python.tar.gz', 'cifar-10-batches-py')]:
+        _tar(os.path.join(root, archive), os.path.join(root, 'raw'), [directory])
+    return root, splits
+
+
+@pytest.fixture(scope='module')
+def cifar10(cifar10_raw):
+    root, splits = cifar10_raw
+    archive = os.path.join(root, 'cifar-10-binary.tar.gz')
     dataset_dir = os.path.join(root, 'data')
     return Converted(dataset_dir, archive, _convert_in_process(convert_cifar10, dataset_dir,
                                                                archive), splits)
@@ -205,6 +228,50 @@ def test_cifar10_batches_become_lossless_32x32_pngs_in_batch_order(cifar10):
         '%d:%s\n' % item for item in enumerate(CIFAR_CLASS_NAMES))
     assert dataset_splits.read_dataset_metadata(cifar10.dataset_dir) == {
         'splits_to_sizes': {'train': 10, 'test': 3}, 'num_classes': 10}
+
+
+def _cifar10_outputs(dataset_dir):
+    """{name: bytes} of every file a CIFAR-10 conversion wrote."""
+    return {path.name: path.read_bytes() for path in sorted(pathlib.Path(dataset_dir).iterdir())}
+
+
+def test_cifar10_python_version_gives_the_same_dataset_as_the_binary_one(cifar10, cifar10_raw,
+                                                                         tmp_path):
+    """Same images, labels, order and class names: the same bytes in every output file."""
+    root, _ = cifar10_raw
+    # The python version's archive, a directory holding it, and one holding its batches.
+    (tmp_path / 'holding_the_archive').mkdir()
+    shutil.copy(os.path.join(root, 'cifar-10-python.tar.gz'), tmp_path / 'holding_the_archive')
+    shutil.copytree(os.path.join(root, 'raw', 'cifar-10-batches-py'),
+                    tmp_path / 'holding_the_batches' / 'cifar-10-batches-py')
+    for archive in [os.path.join(root, 'cifar-10-python.tar.gz'),
+                    str(tmp_path / 'holding_the_archive'), str(tmp_path / 'holding_the_batches')]:
+        dataset_dir = str(tmp_path / ('data_' + os.path.basename(archive)))
+        stdout = _convert_in_process(convert_cifar10, dataset_dir, archive)
+        assert _cifar10_outputs(dataset_dir) == _cifar10_outputs(cifar10.dataset_dir)
+        assert ('Extracting' in stdout) == (archive != str(tmp_path / 'holding_the_batches'))
+
+
+@pytest.mark.parametrize('name, data, reason', [
+    ('data_batch_3.bin', b'\x00' * 3074, 'it holds 3074 bytes, not a whole number of '
+     '3073-byte records'),
+    ('test_batch.bin', b'', 'it holds 0 bytes, not a whole number of 3073-byte records'),
+    ('test_batch.bin', b'\x0a' + b'\x00' * 3072, 'it holds label 10; labels are 0 to 9'),
+    ('batches.meta.txt', b'airplane\nautomobile\n', 'it names 2 classes, not 10'),
+    ('batches.meta.txt', b'\xff\n' * 10, 'its class names are not UTF-8'),
+])
+def test_a_bad_cifar10_binary_file_is_refused_naming_it(name, data, reason, cifar10_raw,
+                                                         tmp_path):
+    root, _ = cifar10_raw
+    raw = tmp_path / 'raw'
+    shutil.copytree(os.path.join(root, 'raw', 'cifar-10-batches-bin'),
+                    raw / 'cifar-10-batches-bin')
+    (raw / 'cifar-10-batches-bin' / name).write_bytes(data)
+    with pytest.raises(UserError) as error:
+        convert_cifar10.run(str(tmp_path / 'data'), str(raw))
+    assert str(error.value) == (
+        '%s is not a CIFAR-10 file (%s): refused. Convert the original cifar-10-binary.tar.gz '
+        'or cifar-10-python.tar.gz.' % (raw / 'cifar-10-batches-bin' / name, reason))
 
 
 # MNIST: the four gzipped IDX files, 12 training and 5 test digits.
@@ -429,7 +496,7 @@ def test_the_scripts_train_and_evaluate_on_the_converted_dataset(
      'holding it or its extracted flower_photos/{daisy,dandelion,roses,sunflowers,tulips}/*.jpg.'),
     (convert_cifar10, 'notes.txt',
      '--archive=%s/notes.txt is neither a directory nor a tar or zip archive. Expected '
-     'cifar-10-python.tar.gz, or a directory holding it'),
+     'cifar-10-binary.tar.gz or cifar-10-python.tar.gz, or a directory holding one of them'),
     (convert_mnist, '.',
      '%s/. lacks train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, '
      't10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz. Expected a directory holding the '
@@ -444,7 +511,7 @@ def test_a_bad_archive_names_the_path_and_what_it_should_hold(converter, archive
     (tmp_path / 'val2014').mkdir()
     (tmp_path / 'annotations').mkdir()
     (tmp_path / 'annotations' / 'instances_val2014.json').write_text('{}')
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(UserError) as error:
         converter.run(str(tmp_path / 'data'), os.path.join(tmp_path, archive))
     assert message % tmp_path in str(error.value)
     assert not os.path.exists(tmp_path / 'data' / download.EXTRACTED_DIRNAME)
@@ -483,10 +550,11 @@ def test_download_writes_atomically_once_and_names_a_failed_url(tmp_path, capsys
     assert 'Using %s, downloaded before.' % path in capsys.readouterr().out
     assert open(path, 'rb').read() == b'x' * (3 << 20)
     gone = (tmp_path / 'remote' / 'gone.zip').as_uri()
-    with pytest.raises(OSError, match='Could not download %s .*No such file.*pass the file, or '
-                       'the directory holding it, with --archive.' % re.escape(gone)):
-        download.download(gone, str(tmp_path))
-    assert not os.path.exists(tmp_path / 'gone.zip.incomplete')
+    with pytest.raises(UserError, match='Could not download %s .*No such file.*Rerun to try '
+                       'again, or fetch it some other way and pass the file, or the directory '
+                       'holding it, with --archive.' % re.escape(gone)):
+        download.download(gone, str(tmp_path / 'downloads'))
+    assert os.listdir(tmp_path / 'downloads') == ['flower_photos.tgz']
 
 
 def test_extract_unpacks_tar_and_zip_and_refuses_members_outside(tmp_path):
@@ -501,10 +569,24 @@ def test_extract_unpacks_tar_and_zip_and_refuses_members_outside(tmp_path):
         assert (tmp_path / 'out' / stem / 'folder' / 'file.txt').read_text() == 'content'
     with tarfile.open(tmp_path / 'evil.tar', 'w') as archive:
         archive.add(tmp_path / 'raw' / 'folder' / 'file.txt', '../escaped.txt')
-    with pytest.raises(ValueError, match=r"Cannot extract %s \('../escaped.txt' would be "
-                       r"extracted to .*, which is outside the destination\): it is damaged or "
-                       r"not the expected archive. Download it again." % (tmp_path / 'evil.tar')):
+    with pytest.raises(UserError, match=re.escape(
+            "Refused to unpack %s: its member '../escaped.txt' is not a plain file or directory "
+            "inside it (its path leaves the directory the archive is unpacked into); dataset "
+            "archives hold only those. Nothing was unpacked. Use the original archive (download "
+            "it again)." % (tmp_path / 'evil.tar'))):
         download.extract(str(tmp_path / 'evil.tar'), str(tmp_path / 'out'))
     assert sorted(os.listdir(tmp_path)) == ['bundle.tar.gz', 'bundle2.zip', 'evil.tar', 'out',
                                             'raw']
     assert sorted(os.listdir(tmp_path / 'out')) == ['bundle', 'bundle2']
+
+
+def test_an_archive_failing_midway_leaves_nothing_unpacked(tmp_path):
+    # A file, then a file inside it: the second cannot be written.
+    with tarfile.open(tmp_path / 'clash.tar', 'w') as archive:
+        for name in ['folder/file', 'folder/file/inner']:
+            info = tarfile.TarInfo(name)
+            info.size = 4
+            archive.addfile(info, io.BytesIO(b'data'))
+    with pytest.raises(NotADirectoryError):
+        download.extract(str(tmp_path / 'clash.tar'), str(tmp_path / 'out'))
+    assert os.listdir(tmp_path / 'out') == []

@@ -207,9 +207,9 @@ def test_killed_conversion_is_finished_by_a_rerun(image_folder, tmp_path, monkey
     # A kill while writing train shard 2: its temporary file is half written, and the
     # labels and metadata, written last, do not exist yet.
     lost = 'custom_train-00002-of-00004.tfrecord'
-    os.rename(os.path.join(dataset_dir, lost),
-              os.path.join(dataset_dir, lost + '.incomplete'))
-    with open(os.path.join(dataset_dir, lost + '.incomplete'), 'r+b') as f:
+    temporary = os.path.join(dataset_dir, lost + '.k1ll3d_x.incomplete')
+    os.rename(os.path.join(dataset_dir, lost), temporary)
+    with open(temporary, 'r+b') as f:
         f.truncate(100)
     for name in ('labels.txt', 'dataset_metadata.json'):
         os.remove(os.path.join(dataset_dir, name))
@@ -243,6 +243,35 @@ def test_unfinished_conversion_of_other_images_starts_over(image_folder, tmp_pat
     assert sorted(keys) == sorted({**image_folder[1], **added})
     assert dataset_splits.read_dataset_metadata(dataset_dir)['splits_to_sizes'] == {
         'train': 28, 'validation': 10}
+
+
+@pytest.mark.parametrize('twin_name, name', [('run1', 'run[1]'), ('runXY', 'run*'),
+                                             ('runZ', 'run?')])
+def test_a_dataset_dir_named_like_a_pattern_leaves_its_twin_alone(
+        image_folder, tmp_path, monkeypatch, capsys, twin_name, name):
+    """As a glob, run[1]/custom_train-*.tfrecord matches run1's shards: they were taken for
+    strays of this conversion, and deleted when it started over."""
+    monkeypatch.setattr(convert_custom, 'IMAGES_PER_SHARD', 8)
+    twin = str(tmp_path / twin_name)
+    convert_custom.run(image_folder[0], twin, FRACTION)
+    twin_states = _file_states(twin)
+    # Another shard count, and an unfinished conversion of other images to start over from.
+    monkeypatch.setattr(convert_custom, 'IMAGES_PER_SHARD', 16)
+    root, dataset_dir = str(tmp_path / 'photos'), str(tmp_path / name)
+    shutil.copytree(image_folder[0], root)
+    convert_custom.run(root, dataset_dir, FRACTION)
+    os.remove(os.path.join(dataset_dir, 'dataset_metadata.json'))
+    _make_image_folder(root, {'cat': 1}, first_index=CLASS_SIZES['cat'])
+
+    convert_custom.run(root, dataset_dir, FRACTION)
+
+    assert 'holds an unfinished conversion of other images' in capsys.readouterr().out
+    assert _file_states(twin) == twin_states
+    split = custom.get_split('train', dataset_dir)
+    assert split.data_files() == [os.path.join(dataset_dir, 'custom_train-%05d-of-00002.tfrecord'
+                                               % index) for index in range(2)]
+    assert sum(1 for path in split.data_files()
+               for _ in tf.python_io.tf_record_iterator(path)) == 28
 
 
 def test_finished_dataset_is_never_overwritten_by_another_conversion(

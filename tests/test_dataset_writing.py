@@ -49,8 +49,10 @@ def test_atomic_write_leaves_no_file_under_the_final_name_when_interrupted(tmp_p
 def test_write_shards_keeps_finished_shards_and_writes_the_missing_ones(tmp_path, capsys):
     shards = _shards(str(tmp_path), 7, 3)
     dataset_writing.write_tfrecord_atomically(shards[1].path, [b'kept'])
-    # What a killed run leaves behind: a partial temporary file.
-    (tmp_path / 'part-00002-of-00003.incomplete').write_bytes(b'partial')
+    # What a killed run leaves behind: a partial temporary file (removed), and another
+    # file's (kept).
+    (tmp_path / 'part-00002-of-00003.k1ll3d_x.incomplete').write_bytes(b'partial')
+    (tmp_path / 'part-00002-of-00003.other.k1ll3d_x.incomplete').write_bytes(b'not ours')
 
     written = dataset_writing.write_shards(shards, _serialize, label='Converting',
                                            file_pattern=str(tmp_path / 'part-*'))
@@ -59,7 +61,8 @@ def test_write_shards_keeps_finished_shards_and_writes_the_missing_ones(tmp_path
     assert _records(shards[0].path) == [b'record 0', b'record 1']
     assert _records(shards[1].path) == [b'kept']
     assert _records(shards[2].path) == [b'record 4', b'record 5', b'record 6']
-    assert sorted(os.listdir(tmp_path)) == [os.path.basename(s.path) for s in shards]
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(s.path) for s in shards] + [
+        'part-00002-of-00003.other.k1ll3d_x.incomplete']
     assert 'Converting 2 shard(s) (1 already done): 5/5 images (100.0%)' in capsys.readouterr().err
     assert dataset_writing.write_shards(shards, _serialize) == 0
 
@@ -70,6 +73,49 @@ def test_write_shards_refuses_files_from_a_run_with_another_shard_count(tmp_path
                                          r'another shard count'):
         dataset_writing.write_shards(_shards(str(tmp_path), 4, 3), _serialize,
                                      file_pattern=str(tmp_path / 'part-*'))
+
+
+def test_a_link_at_a_temporary_name_is_not_written_through(tmp_path):
+    victim = tmp_path / 'victim.txt'
+    victim.write_bytes(b'precious')
+    os.utime(victim, (1_000_000_000, 1_000_000_000))
+    output = tmp_path / 'out'
+    output.mkdir()
+    shards = _shards(str(output), 4, 2)
+    # Links at the names the writer used before (fixed '<shard>.incomplete'), and at names
+    # like those it uses now.
+    planted = [shards[0].path + '.incomplete', shards[1].path + '.incomplete',
+               shards[0].path + '.aaaaaaaa.incomplete', shards[1].path + '.tmp']
+    for link in planted:
+        os.symlink(victim, link)
+
+    assert dataset_writing.write_shards(shards, _serialize) == 4
+
+    assert victim.read_bytes() == b'precious'
+    assert os.stat(victim).st_mtime == 1_000_000_000
+    assert [_records(shard.path) for shard in shards] == [[b'record 0', b'record 1'],
+                                                          [b'record 2', b'record 3']]
+    assert not any(os.path.islink(shard.path) for shard in shards)
+
+
+def test_shards_in_a_bracketed_directory_leave_its_twin_alone(tmp_path):
+    """run[1]/part-* as a glob would match run1/part-*: the stray-file check would refuse
+    (or a cleanup delete) the twin's files."""
+    for twin_name, name in (('run1', 'run[1]'), ('runXY', 'run*'), ('runZ', 'run?')):
+        twin, directory = tmp_path / twin_name, tmp_path / name
+        twin.mkdir()
+        twin_shards = _shards(str(twin), 4, 2)
+        dataset_writing.write_shards(twin_shards, _serialize)
+        twin_files = {path: open(path, 'rb').read() for path in sorted(map(str, twin.iterdir()))}
+        directory.mkdir()
+        shards = _shards(str(directory), 3, 3)
+
+        assert dataset_writing.write_shards(shards, _serialize,
+                                            file_pattern=str(directory / 'part-*')) == 3
+
+        assert {path: open(path, 'rb').read() for path in twin_files} == twin_files
+        assert sorted(os.listdir(twin)) == ['part-00000-of-00002', 'part-00001-of-00002']
+        assert sorted(os.listdir(directory)) == ['part-0000%d-of-00003' % i for i in range(3)]
 
 
 def test_write_shards_in_several_processes(tmp_path):

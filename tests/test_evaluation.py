@@ -19,7 +19,8 @@ import tensorflow.compat.v1 as tf
 from absl import flags
 
 import flag_options
-from evaluation import evaluator, metrics, results
+from common.errors import UserError
+from evaluation import best_checkpoint, evaluator, metrics, results
 from evaluation.eval_options import EvalOptions
 from training import trainer
 from training.train_options import TrainOptions
@@ -302,3 +303,68 @@ def test_continuous_mode_times_out_then_resumes_to_the_final_step_training_wrote
     assert 'already has steps 10; they are not evaluated again.' in caplog.text
     assert "Evaluated training's final step 20; done." in caplog.text
     assert results.evaluated_steps(eval_dir) == {10, 20}
+
+
+def _state(directory):
+    """{name: (bytes, modification time in ns)} of the files in `directory`."""
+    return {path.name: (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in sorted(directory.iterdir())}
+
+
+def test_keeping_the_best_checkpoint_never_deletes_or_writes_through_a_planted_link(
+        digits_dir, weights, tmp_path):
+    victim = tmp_path / 'victim'
+    victim.mkdir()
+    for name in ('notes.txt', 'model.ckpt-10.index'):
+        (victim / name).write_bytes(b'precious ' + name.encode())
+    before = _state(victim)
+    train_dir, eval_dir = tmp_path / 'train', tmp_path / 'eval'
+    best_dir = tmp_path / 'eval' / 'best'
+    best_dir.mkdir(parents=True)
+    incoming = best_dir / 'incoming'
+    _write_checkpoint(train_dir, weights, 10)
+    # Links where the evaluator stages a copy, and where it moves the staged files.
+    os.symlink(victim, incoming)
+    os.symlink(victim / 'notes.txt', best_dir / 'model.ckpt-10.index')
+
+    evaluator.evaluate_checkpoints(_options(digits_dir, train_dir, eval_dir,
+                                            keep_best_checkpoint=True))
+
+    assert _state(victim) == before
+    assert not os.path.lexists(incoming)
+    assert not os.path.islink(best_dir / 'model.ckpt-10.index')
+    assert tf.train.latest_checkpoint(str(best_dir)) == str(best_dir / 'model.ckpt-10')
+
+    # Again, planted while a better checkpoint comes: the previous best's files go, not the
+    # files their names lead to.
+    os.symlink(victim, incoming)
+    _write_checkpoint(train_dir, weights, 20)
+    os.remove(best_dir / 'model.ckpt-10.meta')
+    os.symlink(victim / 'notes.txt', best_dir / 'model.ckpt-10.meta')
+    staged = best_checkpoint.stage(str(train_dir / 'model.ckpt-20'), str(eval_dir))
+    assert os.path.dirname(staged) == str(incoming) and not os.path.islink(incoming)
+    best = best_checkpoint.keep_if_best(
+        staged, {'eval/Accuracy': 2.0, 'global_step': 20,
+                 'checkpoint_path': str(train_dir / 'model.ckpt-20')}, str(eval_dir))
+    assert best['checkpoint_path'] == str(best_dir / 'model.ckpt-20')
+    assert _state(victim) == before
+    assert sorted(os.listdir(best_dir)) == ['checkpoint', 'model.ckpt-20.data-00000-of-00001',
+                                            'model.ckpt-20.index', 'model.ckpt-20.meta']
+
+
+def test_a_best_directory_that_is_a_link_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / 'victim'
+    victim.mkdir()
+    (victim / 'checkpoint').write_bytes(b'precious')
+    (tmp_path / 'eval').mkdir()
+    os.symlink(victim, tmp_path / 'eval' / 'best')
+    with pytest.raises(UserError, match=r'eval/best is a symbolic link \(to .*victim\): '):
+        best_checkpoint.stage(str(tmp_path / 'model.ckpt-1'), str(tmp_path / 'eval'))
+    assert os.listdir(victim) == ['checkpoint']
+    assert (victim / 'checkpoint').read_bytes() == b'precious'
+
+
+def test_an_eval_dir_tensorflow_would_read_as_a_pattern_is_refused(tmp_path):
+    with pytest.raises(UserError, match=r'--eval_dir=.*eval\[1\] contains \[, which '):
+        best_checkpoint.stage(str(tmp_path / 'model.ckpt-1'), str(tmp_path / 'eval[1]'))
+    assert os.listdir(tmp_path) == []

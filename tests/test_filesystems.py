@@ -5,15 +5,18 @@ emulator (tests/gcs_emulator.py)."""
 import io
 import json
 import os
+import subprocess
+import sys
 import tarfile
 import uuid
 
 import numpy as np
 import tensorflow.compat.v1 as tf
+import pytest
 from gcs_emulator import BUCKET, list_objects, local_gcs, read_object, write_object
-from support import ROOT, digits_train_options, encode_images, run_script
+from support import ROOT, digits_train_options, encode_images, free_ports, run_script
 
-from common import files
+from common import cli, files
 from datasets import convert_digits, download
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
@@ -159,3 +162,97 @@ def test_archives_on_ram_are_downloaded_checked_and_unpacked_through_a_local_cop
         assert not os.path.exists(unpacked)
     assert files.read_file(root + '/downloaded/downloads/raw.tar.gz') == archive_bytes
     assert sorted(os.listdir(tmp_path)) == ['served']
+
+
+def _one_error_line(process):
+    """The one `error:` line of a tool stopped by an expected error, checked as such."""
+    assert process.returncode == cli.USER_ERROR_EXIT_STATUS, process.stderr[-3000:]
+    assert 'Traceback' not in process.stderr
+    error_lines = [line for line in process.stderr.splitlines() if line.startswith('error: ')]
+    assert len(error_lines) == 1, process.stderr[-3000:]
+    return error_lines[0]
+
+
+# Commands that mount a tmpfs (the directory, then the size) in a mount namespace of their
+# own, then run the rest of the command line there: the mount ends with the process.
+_PRIVATE_TMPFS = 'mount -t tmpfs -o size="$2" tmpfs "$1" && shift 2 && exec "$@"'
+_NAMESPACES = (['unshare', '--mount', '--map-root-user'], ['unshare', '--mount'])
+
+
+def _private_mount_command(mount_point):
+    """The command prefix that runs a command with a private tmpfs at `mount_point`, or None
+    where this machine allows no mount namespace."""
+    for namespace in _NAMESPACES:
+        command = [*namespace, 'sh', '-c', _PRIVATE_TMPFS, 'sh', str(mount_point)]
+        try:
+            probe = subprocess.run([*command, '64k', 'true'], capture_output=True)
+        except FileNotFoundError:  # no unshare
+            return None
+        if probe.returncode == 0:
+            return command
+    return None
+
+
+def test_a_full_disk_is_one_line_naming_the_path(tmp_path):
+    disk = tmp_path / 'small_disk'
+    disk.mkdir()
+    mount_command = _private_mount_command(disk)
+    if mount_command is None:
+        pytest.skip('no mount namespace here for a small tmpfs (unshare --mount failed)')
+    # The digits' training split (about 420 kB) does not fit in 256 kB.
+    dataset_dir = disk / 'digits'
+    process = subprocess.run(
+        [*mount_command, '256k', sys.executable,
+         os.path.join(ROOT, 'download_and_convert_data.py'), '--dataset_name=digits',
+         '--dataset_dir=%s' % dataset_dir], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120)
+    line = _one_error_line(process)
+    assert line.startswith('error: no space left on device: %s/digits_train.tfrecord.'
+                           % dataset_dir), line
+    assert 'out of memory' not in line
+
+
+# A gs:// client that cannot connect: every request goes to a proxy port of 127.0.0.1 where
+# nothing listens, no credentials or metadata server are looked for, and it retries once.
+def _unreachable_gcs_environment(home):
+    proxy = 'http://127.0.0.1:%d' % free_ports(1)[0]
+    environment = {name: value for name, value in os.environ.items()
+                   if name != 'GOOGLE_APPLICATION_CREDENTIALS'}
+    environment.update({
+        'HTTPS_PROXY': proxy, 'HTTP_PROXY': proxy, 'https_proxy': proxy, 'http_proxy': proxy,
+        'NO_PROXY': '', 'no_proxy': '', 'NO_GCE_CHECK': 'true', 'HOME': home,
+        'CLOUDSDK_CONFIG': home, 'GCS_RETRY_CONFIG_MAX_RETRIES': '1',
+        'GCS_RETRY_CONFIG_INIT_DELAY_TIME_US': '1000'})
+    return environment
+
+
+# (script, the flags naming the bad path, the start of the error line): output paths are
+# checked before any graph, input paths where TensorFlow first reads them.
+MISSING_FILESYSTEMS = [
+    ('train_image_classifier.py', ['--train_dir=s3://bucket/run', '--dataset_dir={data}'],
+     '--train_dir=s3://bucket/run: this TensorFlow has no filesystem for s3:// (it has: local '
+     'paths, file://, gs://, ram://;'),
+    ('train_image_classifier.py', ['--train_dir={tmp}/run', '--dataset_dir=s3://bucket/digits'],
+     '--dataset_dir=s3://bucket/digits: this TensorFlow has no filesystem for s3://'),
+    ('train_image_classifier.py', ['--train_dir=gs://bucket/run', '--dataset_dir={data}'],
+     "--train_dir=gs://bucket/run: gs:// failed (All 1 retry attempts failed. The last failure: "
+     "Error executing an HTTP request: libcurl code 7 meaning 'Could not connect to server'"),
+    ('eval_image_classifier.py', ['--checkpoint_path=gs://bucket/run', '--dataset_dir={data}',
+                                  '--eval_dir={tmp}/eval'],
+     '--checkpoint_path=gs://bucket/run: gs:// failed (All 1 retry attempts failed.'),
+]
+
+
+@pytest.mark.parametrize('script, arguments, expected', MISSING_FILESYSTEMS,
+                         ids=['%s-%d' % (case[0][:-3], index)
+                              for index, case in enumerate(MISSING_FILESYSTEMS)])
+def test_a_filesystem_that_is_not_there_is_one_line_naming_scheme_and_flag(
+        script, arguments, expected, digits_dir, tmp_path):
+    process = run_script(
+        script, '--model_name=lenet', '--dataset_name=digits',
+        *[argument.format(data=digits_dir, tmp=tmp_path) for argument in arguments],
+        cwd=tmp_path, environment=_unreachable_gcs_environment(str(tmp_path)))
+    line = _one_error_line(process)
+    assert line.startswith('error: ' + expected), line
+    assert line.endswith(('in the README).', 'Check the network and the credentials, or use a '
+                                             'local path.')), line

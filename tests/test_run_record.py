@@ -12,6 +12,7 @@ from support import digits_train_options
 from tensorflow.python.framework import config as tf_config
 
 import flag_options
+from common.errors import UserError
 from training import run_record, trainer
 from training.train_options import TrainOptions
 
@@ -75,6 +76,39 @@ def test_flags_txt_is_a_flag_file_with_versions_and_command_line(digits_dir, tmp
     flag_values = _flag_values(TrainOptions)
     flag_values(['train_image_classifier.py', '--flagfile=' + path])
     assert flag_options.options_from_flags(TrainOptions, flag_values) == options
+
+
+def test_links_planted_in_the_train_dir_are_never_written_through(digits_dir, tmp_path):
+    """The default --train_dir is under /tmp, where anyone can plant a link; the flags, the
+    final step and the writability probe used to be written through fixed names."""
+    victims = {name: tmp_path / ('victim_' + name) for name in
+               ('flags.txt.incomplete', '.write_check.incomplete', 'final_step.txt.incomplete',
+                'final_step.txt')}
+    train_dir = tmp_path / 'train'
+    train_dir.mkdir()
+    for name, victim in victims.items():
+        victim.write_bytes(b'precious')
+        os.utime(victim, (1_000_000_000, 1_000_000_000))
+        os.symlink(victim, train_dir / name)
+
+    trainer.train(digits_train_options(digits_dir, str(train_dir), max_number_of_steps=1,
+                                       batch_size=10))
+
+    for victim in victims.values():
+        assert victim.read_bytes() == b'precious'
+        assert victim.stat().st_mtime == 1_000_000_000
+    assert (train_dir / 'final_step.txt').read_text() == '1\n'
+    assert not (train_dir / 'final_step.txt').is_symlink()
+    assert '--max_number_of_steps=1' in (train_dir / run_record.FLAGS_FILENAME).read_text()
+
+
+def test_a_train_dir_tensorflow_would_read_as_a_pattern_is_refused(digits_dir, tmp_path):
+    """Under train_dir run[1], TensorFlow's Saver would delete run1's old checkpoints."""
+    with pytest.raises(UserError, match=re.escape(
+            '--train_dir=%s contains [, which TensorFlow\'s checkpoint code reads as a file '
+            'pattern' % (tmp_path / 'run[1]'))):
+        trainer.train(digits_train_options(digits_dir, str(tmp_path / 'run[1]')))
+    assert os.listdir(tmp_path) == []
 
 
 def test_resuming_with_changed_flags_logs_each_change_and_keeps_the_old_file(

@@ -10,7 +10,10 @@ which every worker puts one token after training, and a ps process returns once 
 received a token from each worker, so the whole cluster exits cleanly.
 """
 
+import collections
 import dataclasses
+import difflib
+import itertools
 import json
 import os
 
@@ -18,11 +21,25 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 import mixed_precision
+from common.errors import UserError
 
 PS_JOB = 'ps'
 WORKER_JOB = 'worker'
 # Model Garden and Estimator clusters name their first worker "chief"; it becomes worker 0.
 CHIEF_JOB = 'chief'
+
+# TF_CONFIG's keys that this trainer reads ("cluster", "task") or may ignore: "environment" and
+# "job" describe the platform (AI Platform and Vertex AI set them), and "rpc_layer" names the
+# protocol, which must be the "grpc" of tf.train.Server.
+_TF_CONFIG_KEYS = ('cluster', 'task', 'environment', 'job', 'rpc_layer')
+# TF_CONFIG's keys for tf.estimator's RunConfig: ignoring them would silently change the run.
+_ESTIMATOR_KEYS = ('session_master', 'eval_session_master', 'model_dir', 'service')
+# "trial" and "cloud" are AI Platform's hyperparameter trial and internal id.
+_TASK_KEYS = ('type', 'index', 'trial', 'cloud')
+_RPC_LAYER = 'grpc'
+_HIGHEST_PORT = 65535
+_TASK_EXAMPLE = '{"type": "worker", "index": 0}'
+_CLUSTER_EXAMPLE = '{"ps": ["host:2222"], "worker": ["host:2223"]}'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,8 +60,8 @@ class ClusterConfig:
         addresses = self.ps_hosts + self.worker_hosts
         repeated = sorted({address for address in addresses if addresses.count(address) > 1})
         if repeated:
-            raise ValueError('%s is listed more than once in the cluster; give every task its '
-                             'own host:port.' % ', '.join(repeated))
+            raise UserError('%s is listed more than once in the cluster; give every task its '
+                            'own host:port.' % ', '.join(repeated))
 
     @property
     def num_ps_tasks(self):
@@ -68,131 +85,252 @@ def _parse_hosts(value, flag_name):
     """'h1:p1, h2:p2' -> ('h1:p1', 'h2:p2'); empty entries (a trailing comma) are skipped."""
     hosts = tuple(host.strip() for host in value.split(',') if host.strip())
     for host in hosts:
-        _check_address(host, flag_name)
+        _port_of(host, flag_name)
     return hosts
 
 
-def _check_address(host, source):
-    address, _, port = host.rpartition(':')
-    if not address or not port.isdigit():
-        raise ValueError('%s: %r is not a host:port address; write it like "localhost:2222".'
-                         % (source, host))
+def _port_of(address, source):
+    """The port of a 'host:port' address, as TensorFlow's server binds it.
+
+    TensorFlow reads the digits after the last colon, so an IPv6 "[::1]:2222" works; port 0
+    would bind a random port and one above 65535 another port, so both are refused.
+    Raises:
+      UserError: naming `source` (the flag or TF_CONFIG entry), unless the address is valid.
+    """
+    host, _, port = address.rpartition(':')
+    well_formed = (bool(host) and host.isprintable() and not any(char.isspace() for char in host)
+                   and port.isascii() and port.isdigit())
+    if not well_formed:
+        raise UserError('%s: %s is not a host:port address; write it like "localhost:2222".'
+                        % (source, _shown(address)))
+    # TensorFlow allows leading zeros; int() refuses a string of more than 4300 digits.
+    significant_digits = port.lstrip('0') or '0'
+    number = int(significant_digits) if len(significant_digits) <= len(str(_HIGHEST_PORT)) else None
+    if number is None or not 1 <= number <= _HIGHEST_PORT:
+        raise UserError('%s: %s has port %s, outside 1-%d (TensorFlow would listen on another '
+                        'port): use a port from 1 to %d.'
+                        % (source, _shown(address), _shown(port), _HIGHEST_PORT, _HIGHEST_PORT))
+    return number
 
 
-def cluster_from_flags(ps_hosts, worker_hosts, job_name, task, environ=None):
-    """The cluster of this process, from the flags or else from TF_CONFIG.
+def _shown(value, depth=2):
+    """`value` as JSON, cut short and on one line, however long or deep it is."""
+    max_items, max_chars = 3, 60
+    if isinstance(value, dict):
+        parts = ['%s: %s' % (_shown(key), _shown(item, depth - 1))
+                 for key, item in itertools.islice(value.items(), max_items if depth else 0)]
+        return '{%s}' % ', '.join(parts + ['...'] * (len(value) > len(parts)))
+    if isinstance(value, list):
+        parts = [_shown(item, depth - 1) for item in value[:max_items if depth else 0]]
+        return '[%s]' % ', '.join(parts + ['...'] * (len(value) > len(parts)))
+    # json.dumps escapes every control and non-ASCII character: the line stays one line.
+    text = json.dumps(value)
+    return text if len(text) <= max_chars else text[:max_chars - 3] + '...'
+
+
+def cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
+    """The cluster of this process, from the flags or else from the TF_CONFIG variable.
 
     Args:
       ps_hosts, worker_hosts: the comma-separated --ps_hosts and --worker_hosts.
       job_name: --job_name, 'ps' or 'worker'.
       task: --task, this process's index within its job (unused with TF_CONFIG).
-      environ: the environment to read TF_CONFIG from; os.environ by default.
     Returns:
-      A ClusterConfig, or None for single-machine training (no cluster flag and no
-      TF_CONFIG cluster).
+      A ClusterConfig, or None for single-machine training (no cluster flag, and no
+      TF_CONFIG or one without a "cluster").
     Raises:
-      ValueError: the flags or TF_CONFIG describe no valid cluster; the message says how to
+      UserError: the flags or TF_CONFIG describe no valid cluster; the message says how to
         fix them.
     """
     if not (ps_hosts or worker_hosts or job_name):
-        return _cluster_from_tf_config((os.environ if environ is None else environ)
-                                       .get('TF_CONFIG', ''))
+        return _cluster_from_tf_config()
     if not ps_hosts and not worker_hosts:
-        raise ValueError('--job_name=%s is set but --ps_hosts and --worker_hosts are not: set '
-                         'them to the cluster\'s addresses, or unset --job_name to train on '
-                         'this machine alone.' % job_name)
+        raise UserError('--job_name=%s is set but --ps_hosts and --worker_hosts are not: set '
+                        'them to the cluster\'s addresses, or unset --job_name to train on '
+                        'this machine alone.' % job_name)
     if not ps_hosts or not worker_hosts:
         given, missing = (('--ps_hosts', '--worker_hosts') if ps_hosts
                           else ('--worker_hosts', '--ps_hosts'))
-        raise ValueError(
+        raise UserError(
             '%s is set but %s is not: parameter-server training needs both (at least one '
             'parameter server and one worker); set neither to train on this machine alone.'
             % (given, missing))
     if not job_name:
-        raise ValueError('--ps_hosts and --worker_hosts are set but --job_name is not: set '
-                         '--job_name=worker or --job_name=ps (and --task) for this process.')
+        raise UserError('--ps_hosts and --worker_hosts are set but --job_name is not: set '
+                        '--job_name=worker or --job_name=ps (and --task) for this process.')
     if job_name not in (PS_JOB, WORKER_JOB):
-        raise ValueError('--job_name=%s is not a job of the cluster: use --job_name=worker or '
-                         '--job_name=ps.' % job_name)
+        raise UserError('--job_name=%s is not a job of the cluster: use --job_name=worker or '
+                        '--job_name=ps.' % job_name)
     ps = _parse_hosts(ps_hosts, '--ps_hosts')
     workers = _parse_hosts(worker_hosts, '--worker_hosts')
     if not ps:
-        raise ValueError('--ps_hosts=%r lists no host: parameter-server training needs at '
-                         'least one, like --ps_hosts=localhost:2222.' % ps_hosts)
+        raise UserError('--ps_hosts=%r lists no host: parameter-server training needs at '
+                        'least one, like --ps_hosts=localhost:2222.' % ps_hosts)
     if not workers:
-        raise ValueError('--worker_hosts=%r lists no host: list at least one, like '
-                         '--worker_hosts=localhost:2223.' % worker_hosts)
+        raise UserError('--worker_hosts=%r lists no host: list at least one, like '
+                        '--worker_hosts=localhost:2223.' % worker_hosts)
     num_tasks = len(ps if job_name == PS_JOB else workers)
     if not 0 <= task < num_tasks:
-        raise ValueError('--task=%d is out of range: --%s_hosts lists %d host(s), so use --task '
-                         'from 0 to %d.' % (task, job_name, num_tasks, num_tasks - 1))
+        raise UserError('--task=%d is out of range: --%s_hosts lists %d host(s), so use --task '
+                        'from 0 to %d.' % (task, job_name, num_tasks, num_tasks - 1))
     return ClusterConfig(ps, workers, job_name, task)
 
 
-def _cluster_from_tf_config(tf_config):
-    """The ClusterConfig of a TF_CONFIG value, or None if it is empty or names no cluster.
+def _cluster_from_tf_config():
+    """The ClusterConfig of the TF_CONFIG variable, or None if it is unset or has no "cluster".
 
     TF_CONFIG looks like {"cluster": {"ps": [...], "worker": [...], "chief": [one host]},
     "task": {"type": "worker", "index": 0}}; a "chief" becomes worker 0, ahead of the workers.
+    Its JSON is checked here, then TensorFlow's TFConfigClusterResolver reads it.
     """
-    if not tf_config.strip():
+    tf_config = _checked_tf_config(os.environ.get('TF_CONFIG', ''))
+    if tf_config is None:
         return None
-    try:
-        parsed = json.loads(tf_config)
-    except json.JSONDecodeError as error:
-        raise ValueError('TF_CONFIG is not valid JSON (%s): fix it or unset it to train on this '
-                         'machine alone.' % error) from None
-    if not isinstance(parsed, dict):
-        raise ValueError('TF_CONFIG must be a JSON object like {"cluster": {...}, "task": '
-                         '{...}}, not %r.' % tf_config)
-    cluster = parsed.get('cluster') or {}
-    if not cluster:
+    if 'cluster' not in tf_config:
+        task = tf_config.get('task')
+        if task is not None:
+            _check_task_shape(task)
+            if task['type'] not in (WORKER_JOB, CHIEF_JOB) or task['index'] != 0:
+                raise UserError('TF_CONFIG has the "task" %s but no "cluster": add the "cluster" '
+                                'it belongs to, or remove "task" to train on this machine alone.'
+                                % _shown(task))
+        logging.info('TF_CONFIG has no "cluster": training on this machine alone.')
         return None
-    if not isinstance(cluster, dict):
-        raise ValueError('TF_CONFIG "cluster" must map job names to host lists, like {"ps": '
-                         '["host:2222"], "worker": ["host:2223"]}, not %r.' % cluster)
-    unknown_jobs = sorted(set(cluster) - {PS_JOB, WORKER_JOB, CHIEF_JOB})
-    if unknown_jobs:
-        raise ValueError('TF_CONFIG "cluster" has job(s) %s: this trainer runs only "chief", '
-                         '"worker" and "ps"; remove the others.' % ', '.join(unknown_jobs))
-    hosts = {}
-    for job, job_hosts in cluster.items():
-        if not isinstance(job_hosts, list):
-            raise ValueError('TF_CONFIG "cluster" job "%s" must be a list of "host:port", not '
-                             '%r.' % (job, job_hosts))
-        for host in job_hosts:
-            _check_address(str(host), 'TF_CONFIG "cluster" job "%s"' % job)
-        hosts[job] = tuple(job_hosts)
-    if len(hosts.get(CHIEF_JOB, ())) > 1:
-        raise ValueError('TF_CONFIG "cluster" lists %d "chief" hosts; a cluster has one chief '
-                         '(list the others under "worker").' % len(hosts[CHIEF_JOB]))
-    ps = hosts.get(PS_JOB, ())
-    workers = hosts.get(CHIEF_JOB, ()) + hosts.get(WORKER_JOB, ())
-    if not ps:
-        raise ValueError('TF_CONFIG "cluster" has no "ps" hosts: parameter-server training '
-                         'needs at least one, like "ps": ["host:2222"].')
-    if not workers:
-        raise ValueError('TF_CONFIG "cluster" has no "worker" or "chief" hosts: list at least '
-                         'one, like "worker": ["host:2223"].')
+    cluster = tf_config['cluster']
+    _check_cluster(cluster)
+    _check_task(tf_config.get('task'), cluster)
 
-    task = parsed.get('task')
-    if not isinstance(task, dict) or 'type' not in task:
-        raise ValueError('TF_CONFIG has no "task" of this process: add one like "task": '
-                         '{"type": "worker", "index": 0}.')
-    task_type, index = task['type'], task.get('index', 0)
-    if task_type not in hosts:
-        raise ValueError('TF_CONFIG "task" type %r is not a job of its "cluster" (%s): use one '
-                         'of those.' % (task_type, ', '.join(sorted(hosts))))
-    num_tasks = len(hosts[task_type])
-    if not isinstance(index, int) or not 0 <= index < num_tasks:
-        raise ValueError('TF_CONFIG "task" index %r is out of range: "cluster" lists %d "%s" '
-                         'host(s), so use an index from 0 to %d.'
-                         % (index, num_tasks, task_type, num_tasks - 1))
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    jobs = resolver.cluster_spec().as_dict()
+    ps = tuple(jobs.get(PS_JOB, ()))
+    workers = tuple(jobs.get(CHIEF_JOB, ())) + tuple(jobs.get(WORKER_JOB, ()))
+    task_type, index = resolver.task_type, resolver.task_id
     if task_type == PS_JOB:
         return ClusterConfig(ps, workers, PS_JOB, index)
     if task_type == WORKER_JOB:
-        index += len(hosts.get(CHIEF_JOB, ()))
+        index += len(jobs.get(CHIEF_JOB, ()))
     return ClusterConfig(ps, workers, WORKER_JOB, index)
+
+
+def _checked_tf_config(text):
+    """The JSON object of a TF_CONFIG value, with only keys TensorFlow defines; None if blank."""
+    if not text.strip():
+        return None
+    try:
+        tf_config = json.loads(text, object_pairs_hook=_object_without_repeated_keys)
+    except json.JSONDecodeError as error:
+        raise UserError('TF_CONFIG is not valid JSON (%s): fix it or unset it to train on this '
+                        'machine alone.' % error) from None
+    except RecursionError:
+        raise UserError('TF_CONFIG nests too deeply to be a cluster config (it starts %s): fix '
+                        'it or unset it to train on this machine alone.'
+                        % _shown(text[:20])) from None
+    if not isinstance(tf_config, dict):
+        raise UserError('TF_CONFIG must be a JSON object like {"cluster": {...}, "task": '
+                        '{...}}, not %s.' % _shown(tf_config))
+    for key in tf_config:
+        if key in _ESTIMATOR_KEYS:
+            raise UserError('TF_CONFIG has %s, which only tf.estimator reads: remove it (this '
+                            'trainer takes its settings from flags, like --train_dir).'
+                            % _shown(key))
+        if key not in _TF_CONFIG_KEYS:
+            raise UserError('TF_CONFIG has the unknown key %s%s: TF_CONFIG takes %s.'
+                            % (_shown(key), _suggestion(key, _TF_CONFIG_KEYS),
+                               _listed(_TF_CONFIG_KEYS)))
+    rpc_layer = tf_config.get('rpc_layer', _RPC_LAYER)
+    if rpc_layer != _RPC_LAYER:
+        raise UserError('TF_CONFIG "rpc_layer" is %s, but this trainer\'s servers speak only '
+                        '"%s": set "%s" or remove it.' % (_shown(rpc_layer), _RPC_LAYER,
+                                                          _RPC_LAYER))
+    return tf_config
+
+
+def _object_without_repeated_keys(pairs):
+    """A JSON object as a dict; a key given twice is an error (json would keep the last)."""
+    json_object = dict(pairs)
+    if len(json_object) < len(pairs):
+        key_counts = collections.Counter(key for key, _ in pairs)
+        repeated = next(key for key, count in key_counts.items() if count > 1)
+        raise UserError('TF_CONFIG gives the key %s twice in one object: keep one.'
+                        % _shown(repeated))
+    return json_object
+
+
+def _suggestion(key, known_keys):
+    """' (did you mean "cluster"?)' for a key like 'clsuter', else ''."""
+    close = difflib.get_close_matches(key, known_keys, n=1)
+    return ' (did you mean "%s"?)' % close[0] if close else ''
+
+
+def _listed(keys):
+    """'"cluster", "task"' for ('cluster', 'task')."""
+    return ', '.join('"%s"' % key for key in keys)
+
+
+def _check_cluster(cluster):
+    """Raises UserError unless TF_CONFIG's "cluster" is a ps/worker/chief cluster."""
+    if not isinstance(cluster, dict) or not cluster:
+        raise UserError('TF_CONFIG "cluster" must map job names to lists of "host:port", like '
+                        '%s, not %s: fix it, or remove "cluster" to train on this machine alone.'
+                        % (_CLUSTER_EXAMPLE, _shown(cluster)))
+    unknown_jobs = [job for job in cluster if job not in (PS_JOB, WORKER_JOB, CHIEF_JOB)]
+    if unknown_jobs:
+        raise UserError('TF_CONFIG "cluster" has job(s) %s: this trainer runs only "chief", '
+                        '"worker" and "ps"; remove the others.'
+                        % ', '.join(_shown(job) for job in unknown_jobs))
+    for job, hosts in cluster.items():
+        if not isinstance(hosts, list) or not all(isinstance(host, str) for host in hosts):
+            raise UserError('TF_CONFIG "cluster" job "%s" must be a list of "host:port" '
+                            'strings, not %s.' % (job, _shown(hosts)))
+        for host in hosts:
+            _port_of(host, 'TF_CONFIG "cluster" job "%s"' % job)
+    if len(cluster.get(CHIEF_JOB, ())) > 1:
+        raise UserError('TF_CONFIG "cluster" lists %d "chief" hosts; a cluster has one chief '
+                        '(list the others under "worker").' % len(cluster[CHIEF_JOB]))
+    if not cluster.get(PS_JOB):
+        raise UserError('TF_CONFIG "cluster" has no "ps" hosts: parameter-server training '
+                        'needs at least one, like "ps": ["host:2222"].')
+    if not cluster.get(CHIEF_JOB) and not cluster.get(WORKER_JOB):
+        raise UserError('TF_CONFIG "cluster" has no "worker" or "chief" hosts: list at least '
+                        'one, like "worker": ["host:2223"].')
+
+
+def _check_task_shape(task):
+    """Raises UserError unless TF_CONFIG's "task" is {"type": <str>, "index": <int>, ...}."""
+    if not isinstance(task, dict):
+        raise UserError('TF_CONFIG "task" must be an object like %s, not %s.'
+                        % (_TASK_EXAMPLE, _shown(task)))
+    for key in task:
+        if key not in _TASK_KEYS:
+            raise UserError('TF_CONFIG "task" has the unknown key %s%s: "task" takes %s.'
+                            % (_shown(key), _suggestion(key, _TASK_KEYS), _listed(_TASK_KEYS)))
+    if 'type' not in task or 'index' not in task:
+        raise UserError('TF_CONFIG "task" needs a "type" and an "index", like %s, not %s.'
+                        % (_TASK_EXAMPLE, _shown(task)))
+    if not isinstance(task['type'], str):
+        raise UserError('TF_CONFIG "task" "type" must be a job name like "worker", not %s.'
+                        % _shown(task['type']))
+    # JSON's true is a Python bool, and a bool is an int: TensorFlow would read it as task 1.
+    if isinstance(task['index'], bool) or not isinstance(task['index'], int):
+        raise UserError('TF_CONFIG "task" "index" must be a whole number like 0, not %s.'
+                        % _shown(task['index']))
+
+
+def _check_task(task, cluster):
+    """Raises UserError unless TF_CONFIG's "task" names a task of its checked `cluster`."""
+    if task is None:
+        raise UserError('TF_CONFIG has no "task" of this process: add one like "task": %s.'
+                        % _TASK_EXAMPLE)
+    _check_task_shape(task)
+    task_type, index = task['type'], task['index']
+    if task_type not in cluster:
+        raise UserError('TF_CONFIG "task" type %s is not a job of its "cluster" (%s): use one '
+                        'of those.' % (_shown(task_type), ', '.join(sorted(cluster))))
+    num_tasks = len(cluster[task_type])
+    if not 0 <= index < num_tasks:
+        raise UserError('TF_CONFIG "task" index %s is out of range: "cluster" lists %d "%s" '
+                        'host(s), so use an index from 0 to %d.'
+                        % (_shown(index), num_tasks, task_type, num_tasks - 1))
 
 
 def device_filter_config(cluster):
@@ -225,7 +363,8 @@ def start_server(cluster):
         '%s task %d exposes port %s on every network interface, unauthenticated and '
         'unencrypted: whoever reaches it can run any TensorFlow op in this process. Run the '
         'cluster only on a trusted network or behind a firewall (README: Security).',
-        cluster.job_name, cluster.task_index, address.rpartition(':')[2])
+        cluster.job_name, cluster.task_index,
+        _port_of(address, '%s task %d' % (cluster.job_name, cluster.task_index)))
     return tf.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
                            task_index=cluster.task_index, config=device_filter_config(cluster))
 

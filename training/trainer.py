@@ -28,7 +28,11 @@ def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work."""
     if not options.train_dir:
         raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
+    checkpoints.check_literal_path(options.train_dir, 'train_dir')
     files.check_writable_directory(options.train_dir, 'train_dir', 'checkpoints and summaries')
+    for flag_name in ('dataset_dir', 'checkpoint_path'):
+        if getattr(options, flag_name):
+            files.check_filesystem(getattr(options, flag_name), flag_name)
     flag_options.check_ranges(options)
     nets_factory.check_image_size(options.model_name, options.train_image_size,
                                   'train_image_size')
@@ -92,10 +96,11 @@ def train(options):
       NonFiniteLossError: a step's loss or gradients were NaN or infinite; the
         checkpoints in train_dir are those of the steps before.
     """
-    check_options(options)
-    devices.log_devices()
+    # The cluster first: a bad TF_CONFIG stops the run before train_dir is touched.
     cluster_config = cluster.cluster_from_flags(
         options.ps_hosts, options.worker_hosts, options.job_name, options.task)
+    check_options(options)
+    devices.log_devices()
     is_chief = cluster_config.is_chief if cluster_config else options.task == 0
     if is_chief:
         # The options as given: a cluster's worker gets its master and task filled in below.
@@ -137,9 +142,9 @@ def _train_worker(options, config, cluster_config=None):
         worker_done = cluster.worker_done_op(cluster_config) if cluster_config else None
         global_step = tf.train.get_global_step()
         final_step_path = os.path.join(options.train_dir, checkpoints.FINAL_STEP_FILENAME)
-        if is_chief and tf.io.gfile.exists(final_step_path):
+        if is_chief:
             # Training goes on, so evaluators must not stop at the old final step.
-            tf.io.gfile.remove(final_step_path)
+            files.remove_file(final_step_path)
         if not is_chief:
             _wait_for_chief(options.master, config)
         try:
