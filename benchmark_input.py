@@ -19,8 +19,9 @@ Usage:
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import flags
 
+import flag_options
 from common import cli, files
-from common.errors import UserError
+from common.errors import ConfigurationError
 from benchmarks import input_timing
 from datasets import dataset_factory
 
@@ -56,16 +57,18 @@ flags.DEFINE_integer('rounds', 5, 'With --variants: rounds of turns; the median 
 flags.DEFINE_integer('generate_images', 0,
                      'First write this many generated ImageNet-like JPEGs to --dataset_dir '
                      '(with --dataset_name=imagenet); 0 writes none.', lower_bound=0)
+flag_options.define_help_flags(cli)
 
 
 def main(_):
     input_timing.check_variants(FLAGS.variants)
     if FLAGS.generate_images:
         if FLAGS.dataset_name != 'imagenet':
-            raise ValueError('--generate_images writes ImageNet\'s layout: set '
-                             '--dataset_name=imagenet (not %r).' % FLAGS.dataset_name)
+            raise ConfigurationError('--generate_images writes ImageNet\'s layout: set '
+                                     '--dataset_name=imagenet (not %r).' % FLAGS.dataset_name)
         if not FLAGS.dataset_dir:
-            raise UserError('--generate_images writes the images to --dataset_dir: set it.')
+            raise ConfigurationError('--generate_images writes the images to --dataset_dir: set '
+                                     'it.')
         files.check_writable_directory(FLAGS.dataset_dir, 'dataset_dir', 'the generated images')
         input_timing.write_imagenet_like(FLAGS.dataset_dir, FLAGS.generate_images,
                                          split_name=FLAGS.dataset_split_name)

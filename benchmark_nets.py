@@ -12,8 +12,9 @@ Usage:
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
 from absl import flags, logging
 
-import mixed_precision
+import flag_options
 from common import cli, devices
+from common import session as sessions
 from benchmarks import network_timing
 from nets import nets_factory
 
@@ -28,14 +29,15 @@ flags.DEFINE_enum('mode', 'forward', network_timing.MODES,
 flags.DEFINE_integer('image_size', None, 'Input side (default: the network\'s).')
 flags.DEFINE_integer('num_classes', None,
                      'Outputs of the classification layer (default: the published checkpoint\'s).')
-flags.DEFINE_list('mixed_precision', [mixed_precision.FLOAT32],
+flags.DEFINE_list('mixed_precision', [sessions.FLOAT32],
                   'Comma-separated precisions to time, of %s; speed-ups are over the first.'
-                  % ', '.join(mixed_precision.PRECISIONS))
+                  % ', '.join(sessions.PRECISIONS))
 flags.register_validator(
-    'mixed_precision', lambda values: set(values) <= set(mixed_precision.PRECISIONS),
-    message='valid precisions are %s' % ', '.join(mixed_precision.PRECISIONS))
+    'mixed_precision', lambda values: set(values) <= set(sessions.PRECISIONS),
+    message='valid precisions are %s' % ', '.join(sessions.PRECISIONS))
 flags.DEFINE_integer('rounds', 1, 'Rounds alternating the precisions; each reports the median '
                                   'of its rounds.')
+flag_options.define_help_flags(cli)
 
 
 def main(_):

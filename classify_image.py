@@ -18,6 +18,7 @@ from inference import classifier
 from inference.classify_options import ClassifyOptions
 
 flag_options.define_flags(ClassifyOptions)
+flag_options.define_help_flags(cli)
 
 
 def main(argv):

@@ -21,9 +21,11 @@ under its final name only once it is complete), so an interrupted run is simply 
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
-from absl import app, flags
+from absl import flags
 
+import flag_options
 from common import cli, files
+from common.errors import ConfigurationError
 from datasets import (
     build_imagenet_data,
     convert_cifar10,
@@ -36,7 +38,23 @@ from datasets import (
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string('dataset_name', None, 'The name of the dataset to convert.')
+CONVERTERS = {
+    'cifar10': lambda: convert_cifar10.run(FLAGS.dataset_dir, FLAGS.archive,
+                                           FLAGS.skip_checksum),
+    'custom': lambda: convert_custom.run(FLAGS.image_dir, FLAGS.dataset_dir,
+                                         FLAGS.validation_fraction),
+    'digits': lambda: convert_digits.run(FLAGS.dataset_dir),
+    'flowers': lambda: convert_flowers.run(FLAGS.dataset_dir, FLAGS.archive,
+                                           FLAGS.skip_checksum),
+    'imagenet': lambda: build_imagenet_data.build_from_flags(
+        FLAGS.output_directory or FLAGS.dataset_dir),
+    'mnist': lambda: convert_mnist.run(FLAGS.dataset_dir, FLAGS.archive, FLAGS.skip_checksum),
+    'visualwakewords': lambda: convert_visualwakewords.run(
+        FLAGS.dataset_dir, FLAGS.archive, FLAGS.small_object_area_threshold,
+        FLAGS.foreground_class_of_interest, FLAGS.skip_checksum),
+}
+
+flags.DEFINE_enum('dataset_name', None, sorted(CONVERTERS), 'The name of the dataset to convert.')
 flags.DEFINE_string('dataset_dir', None, 'The directory where the TFRecords are written.')
 flags.DEFINE_string(
     'archive', None,
@@ -57,36 +75,18 @@ flags.DEFINE_float(
 flags.DEFINE_string(
     'foreground_class_of_interest', 'person',
     'visualwakewords: the COCO category whose presence makes label 1.')
-
-
-CONVERTERS = {
-    'cifar10': lambda: convert_cifar10.run(FLAGS.dataset_dir, FLAGS.archive,
-                                           FLAGS.skip_checksum),
-    'custom': lambda: convert_custom.run(FLAGS.image_dir, FLAGS.dataset_dir,
-                                         FLAGS.validation_fraction),
-    'digits': lambda: convert_digits.run(FLAGS.dataset_dir),
-    'flowers': lambda: convert_flowers.run(FLAGS.dataset_dir, FLAGS.archive,
-                                           FLAGS.skip_checksum),
-    'imagenet': lambda: build_imagenet_data.build_from_flags(
-        FLAGS.output_directory or FLAGS.dataset_dir),
-    'mnist': lambda: convert_mnist.run(FLAGS.dataset_dir, FLAGS.archive, FLAGS.skip_checksum),
-    'visualwakewords': lambda: convert_visualwakewords.run(
-        FLAGS.dataset_dir, FLAGS.archive, FLAGS.small_object_area_threshold,
-        FLAGS.foreground_class_of_interest, FLAGS.skip_checksum),
-}
+flag_options.define_help_flags(build_imagenet_data, cli)
 
 
 def main(_):
     if not FLAGS.dataset_name:
-        raise app.UsageError('Set --dataset_name; valid names: %s.' % ', '.join(sorted(CONVERTERS)))
-    if FLAGS.dataset_name not in CONVERTERS:
-        raise app.UsageError('No converter for dataset %r; valid names: %s.'
-                             % (FLAGS.dataset_name, ', '.join(sorted(CONVERTERS))))
+        raise ConfigurationError('Set --dataset_name; valid names: %s.'
+                                 % ', '.join(sorted(CONVERTERS)))
     if not FLAGS.dataset_dir:
-        raise app.UsageError('Set --dataset_dir to the directory for the TFRecord files.')
+        raise ConfigurationError('Set --dataset_dir to the directory for the TFRecord files.')
     if FLAGS.dataset_name == 'custom' and not FLAGS.image_dir:
-        raise app.UsageError('--dataset_name=custom needs --image_dir: a folder with one '
-                             'sub-folder of images per class.')
+        raise ConfigurationError('--dataset_name=custom needs --image_dir: a folder with one '
+                                 'sub-folder of images per class.')
     if FLAGS.dataset_name == 'imagenet' and FLAGS.output_directory:
         files.check_writable_directory(FLAGS.output_directory, 'output_directory',
                                        'the TFRecord files')

@@ -20,6 +20,7 @@ from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 
 flag_options.define_flags(EvalOptions)
+flag_options.define_help_flags(cli)
 
 
 def main(_):

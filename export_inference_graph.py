@@ -17,6 +17,7 @@ from exporting import exporter
 from exporting.export_options import ExportOptions
 
 flag_options.define_flags(ExportOptions)
+flag_options.define_help_flags(cli)
 
 
 def main(_):

@@ -1,117 +1,19 @@
-"""The --mixed_precision flag of every script: float32, bfloat16 or float16 arithmetic.
+"""The --mixed_precision option group: float32, bfloat16 or float16 arithmetic.
 
-The graph is always built in float32. For bfloat16 and float16 a Grappler pass of
-TensorFlow rewrites it when a session runs it: the ops that gain from 16 bits (convolutions,
-matrix products and the element-wise ops between them) get casts, while variables, their
-updates, batch-norm statistics, losses and softmax stay float32. So checkpoints are
-identical in every precision, and a checkpoint trained in one evaluates in any other.
+The sessions of each precision and what a precision does on this machine are in
+`common.session`.
 """
 
 import dataclasses
 
-import tensorflow.compat.v1 as tf
-from absl import logging
-from tensorflow.core.protobuf import rewriter_config_pb2
-
-from common import devices
+from common.session import FLOAT32, PRECISIONS
 from flag_options import option
-
-FLOAT32 = 'float32'
-BFLOAT16 = 'bfloat16'
-FLOAT16 = 'float16'
-PRECISIONS = (FLOAT32, BFLOAT16, FLOAT16)
-
-# The CPU flags (as Linux names them in /proc/cpuinfo) of native bfloat16 arithmetic.
-NATIVE_BFLOAT16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
+from option_groups import OptionGroup
 
 
 @dataclasses.dataclass
-class PrecisionOptions:
+class PrecisionOptions(OptionGroup):
     mixed_precision: str = option(
         FLOAT32, 'The arithmetic of the network: "float32" (default), "bfloat16" (fast on CPUs '
         'with AVX512-BF16 or AMX, and on recent GPUs) or "float16" (GPUs; with dynamic loss '
         'scaling in training). Variables and checkpoints stay float32.', choices=PRECISIONS)
-
-
-def check_precision(precision):
-    """Raises ValueError naming the valid values if `precision` is not one of them."""
-    if precision not in PRECISIONS:
-        raise ValueError('--mixed_precision=%r is not a precision; valid values: %s.'
-                         % (precision, ', '.join(PRECISIONS)))
-
-
-def configure_session(config, precision):
-    """Turns on `precision`'s graph rewrite in the tf.ConfigProto `config`; returns `config`.
-
-    float32 leaves `config` unchanged.
-    """
-    check_precision(precision)
-    rewrite_options = config.graph_options.rewrite_options
-    if precision == BFLOAT16:
-        # oneDNN's pass: CPU ops only. Without GPUs it is the whole network.
-        rewrite_options.auto_mixed_precision_onednn_bfloat16 = rewriter_config_pb2.RewriterConfig.ON
-    elif precision == FLOAT16:
-        # The GPU pass; a machine without GPUs skips it.
-        rewrite_options.auto_mixed_precision = rewriter_config_pb2.RewriterConfig.ON
-    return config
-
-
-def session_config(precision=FLOAT32):
-    """The tf.ConfigProto of a single-machine session computing in `precision`."""
-    # Soft placement lets TF-Slim's GPU device strings run on CPU-only machines.
-    return configure_session(tf.ConfigProto(allow_soft_placement=True), precision)
-
-
-def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
-    """The set of this CPU's feature flags, or None where they cannot be read (not Linux)."""
-    if not tf.io.gfile.exists(cpuinfo_path):
-        return None
-    with tf.io.gfile.GFile(cpuinfo_path) as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith('flags'):
-                return set(line.partition(':')[2].split())
-    return None
-
-
-def hardware_note(precision, gpu=None, flags=None):
-    """(level, message): what `precision` does on this machine, to log at start-up; None
-    for float32.
-
-    `gpu` and `flags` (the CPU's feature flags) default to this machine's.
-    """
-    check_precision(precision)
-    if precision == FLOAT32:
-        return None
-    gpu = bool(devices.gpu_names()) if gpu is None else gpu
-    if precision == FLOAT16:
-        if gpu:
-            return logging.INFO, ('Computing in float16 on the GPU (automatic mixed precision) '
-                                  'with dynamic loss scaling; variables stay float32.')
-        return logging.WARNING, (
-            '--mixed_precision=float16 needs a GPU: on this CPU-only machine the arithmetic '
-            'stays float32 (TensorFlow has no fast float16 CPU kernels) and only float16\'s '
-            'dynamic loss scaling runs, which is for testing that code path. For speed on a '
-            'CPU use --mixed_precision=bfloat16.')
-    if gpu:
-        return logging.WARNING, (
-            '--mixed_precision=bfloat16 rewrites the ops placed on the CPU (oneDNN); ops on '
-            'GPUs stay float32. On GPUs use --mixed_precision=float16.')
-    flags = cpu_flags() if flags is None else flags
-    if flags is None:
-        return logging.INFO, ('Computing in bfloat16 through oneDNN (cannot tell whether this '
-                              'CPU has native bfloat16 instructions).')
-    native = sorted(flags.intersection(NATIVE_BFLOAT16_CPU_FLAGS))
-    if not native:
-        return logging.WARNING, (
-            'This CPU has no native bfloat16 instructions (%s): oneDNN emulates them, so '
-            '--mixed_precision=bfloat16 is slower than float32 here.'
-            % ' or '.join(NATIVE_BFLOAT16_CPU_FLAGS))
-    return logging.INFO, ('Computing in bfloat16 through oneDNN, natively on this CPU (%s); '
-                          'variables stay float32.' % ', '.join(native))
-
-
-def log_hardware_note(precision):
-    """Logs `hardware_note(precision)`, if any, in one line."""
-    note = hardware_note(precision)
-    if note:
-        logging.log(*note)

@@ -14,6 +14,7 @@ from training import trainer
 from training.train_options import TrainOptions
 
 flag_options.define_flags(TrainOptions)
+flag_options.define_help_flags(cli)
 
 
 def main(_):

@@ -15,6 +15,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from benchmarks import network_timing
+from common.errors import ConfigurationError
 from datasets import dataset_splits, dataset_utils, input_pipeline
 from nets import nets_factory
 
@@ -62,8 +63,8 @@ def default_image_size(preprocessing_name):
       ValueError: no network has that name (e.g. 'vgg'); the message asks for --image_size.
     """
     if preprocessing_name not in nets_factory.networks_map:
-        raise ValueError('No network is named %r, so its image size is unknown: pass '
-                         '--image_size.' % preprocessing_name)
+        raise ConfigurationError('No network is named %r, so its image size is unknown: pass '
+                                 '--image_size.' % preprocessing_name)
     return nets_factory.networks_map[preprocessing_name].default_image_size
 
 
@@ -95,8 +96,8 @@ def check_variants(variants):
     """Raises ValueError naming the valid variants if one of `variants` is not in VARIANTS."""
     for variant in variants:
         if variant not in VARIANTS:
-            raise ValueError('%s: not a pipeline variant; valid variants: %s'
-                             % (variant, ', '.join(VARIANTS)))
+            raise ConfigurationError('%s: not a pipeline variant; valid variants: %s'
+                                     % (variant, ', '.join(VARIANTS)))
 
 
 def time_variants(dataset_split, preprocessing_name, image_size, variants, rounds=5,

@@ -9,13 +9,17 @@ reported.
 
 import contextlib
 import dataclasses
+import functools
 import math
+import os
 import statistics
 import time
 
 import tensorflow.compat.v1 as tf
 
-import mixed_precision
+from common.session import FLOAT32, check_precision, session_config
+from common.errors import ConfigurationError
+from datasets import dataset_factory
 from nets import nets_factory
 from training import train_graph, train_options
 
@@ -32,7 +36,7 @@ class Timing:
     sec_per_batch_std: float
     trainable_parameters: int
     flops_per_image: int
-    mixed_precision: str = mixed_precision.FLOAT32
+    mixed_precision: str = FLOAT32
 
     @property
     def images_per_sec(self):
@@ -80,6 +84,26 @@ def timed_runs(session, op, num_batches, burn_in):
     return statistics.mean(durations), statistics.pstdev(durations), cpu_sec_per_run
 
 
+def random_batch(batch_size, image_size, num_classes):
+    """A batch like the input pipeline's, of uniform random images in [-1, 1] and labels."""
+    return {'images': tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0),
+            'labels': tf.random.uniform([batch_size], 0, num_classes, tf.int64),
+            'skipped': tf.constant(0, tf.int64)}
+
+
+def synthetic_input(options, num_classes):
+    """The `train_graph.TrainInput` of random batches of `num_classes` classes made in the
+    graph, so the input pipeline is not timed. The learning-rate schedule counts epochs of
+    the options' dataset split, whose size the dataset registry gives (no file is read)."""
+    dataset_split = dataset_factory.get_dataset(options.dataset_name, options.dataset_split_name,
+                                                options.dataset_dir or os.curdir)
+
+    def make_batches(image_size, unused_deploy_config):
+        return functools.partial(random_batch, options.batch_size, image_size, num_classes)
+
+    return train_graph.TrainInput(dataset_split, num_classes, make_batches)
+
+
 def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, precision):
     """Builds in `graph` the scalar op to time; returns it."""
     with graph.as_default():
@@ -89,8 +113,8 @@ def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, prec
             options = train_options.TrainOptions(
                 model_name=model_name, batch_size=batch_size, train_image_size=image_size,
                 mixed_precision=precision)
-            return train_graph.build_train_graph(options, synthetic_num_classes=num_classes) \
-                .train_tensor
+            return train_graph.build_train_graph(
+                options, synthetic_input(options, num_classes)).train_tensor
         network_fn = nets_factory.get_network_fn(
             model_name, num_classes, is_training=(mode == 'forward_backward'))
         images = tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0)
@@ -106,7 +130,7 @@ def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, prec
 
 
 def time_network(model_name, batch_size=32, num_batches=100, mode='forward', image_size=None,
-                 num_classes=None, burn_in=10, precision=mixed_precision.FLOAT32):
+                 num_classes=None, burn_in=10, precision=FLOAT32):
     """Builds the network on random images and times `num_batches` batches after `burn_in`.
 
     `num_classes` defaults to the published checkpoint's.
@@ -132,9 +156,9 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
       A `Timing` per precision, in order.
     """
     if mode not in MODES:
-        raise ValueError('Unknown --mode %r; valid modes: %s.' % (mode, ', '.join(MODES)))
+        raise ConfigurationError('Unknown --mode %r; valid modes: %s.' % (mode, ', '.join(MODES)))
     for precision in precisions:
-        mixed_precision.check_precision(precision)
+        check_precision(precision)
     nets_factory.check_image_size(model_name, image_size, 'image_size')
     num_classes = num_classes or nets_factory.published_num_classes(model_name)
     image_size = image_size or nets_factory.network_spec(model_name).default_image_size
@@ -147,7 +171,7 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
             with graph.as_default():
                 initialize = [tf.global_variables_initializer(), tf.local_variables_initializer()]
             session = stack.enter_context(tf.Session(
-                graph=graph, config=mixed_precision.session_config(precision)))
+                graph=graph, config=session_config(precision)))
             session.run(initialize)
             run_durations(session, op, burn_in)
             graphs.append(graph)

@@ -6,7 +6,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from common import files
-from common.errors import UserError
+from common.errors import CheckpointMismatchError, ConfigurationError, MissingPathError
 
 # Written by the chief when training ends normally: the final global step, for evaluators
 # watching the directory.
@@ -29,7 +29,7 @@ def check_literal_path(path, flag_name):
     """
     found = sorted({character for character in path if character in _PATTERN_CHARACTERS})
     if found:
-        raise UserError(
+        raise ConfigurationError(
             '--%s=%s contains %s, which TensorFlow\'s checkpoint code reads as a file pattern '
             '(it would find, and delete, the checkpoints of other directories that match it): '
             'choose a path without *, ?, [ or \\.' % (flag_name, path, ' '.join(found)))
@@ -42,7 +42,8 @@ def resolve_checkpoint(checkpoint_path):
       ValueError: when no checkpoint is there; the message says what was found instead.
     """
     if not checkpoint_path:
-        raise ValueError('Set --checkpoint_path to a checkpoint or a directory of checkpoints.')
+        raise ConfigurationError('Set --checkpoint_path to a checkpoint or a directory of '
+                                 'checkpoints.')
     check_literal_path(checkpoint_path, 'checkpoint_path')
     # A prefix first: ram:// calls any leading part of a file name a directory.
     if tf.io.gfile.exists(checkpoint_path + '.index'):
@@ -52,17 +53,18 @@ def resolve_checkpoint(checkpoint_path):
         if latest:
             return latest
         found = files.list_directory(checkpoint_path)[:10]
-        raise ValueError('No checkpoint in directory %s (it holds: %s). Point --checkpoint_path '
-                         'at a training directory or a checkpoint such as model.ckpt-1000.'
-                         % (checkpoint_path, ', '.join(found) or 'nothing'))
+        raise MissingPathError('No checkpoint in directory %s (it holds: %s). Point '
+                               '--checkpoint_path at a training directory or a checkpoint such as '
+                               'model.ckpt-1000.'
+                               % (checkpoint_path, ', '.join(found) or 'nothing'))
     if tf.io.gfile.exists(checkpoint_path):
         return checkpoint_path
     directory = os.path.dirname(checkpoint_path) or '.'
     found = files.list_directory(directory)[:10] if tf.io.gfile.isdir(directory) else []
-    raise ValueError('No checkpoint at %s (%s). Point --checkpoint_path at a training directory '
-                     'or a checkpoint prefix such as model.ckpt-1000.'
-                     % (checkpoint_path, 'its directory holds: ' + ', '.join(found) if found
-                        else 'its directory does not exist or is empty'))
+    raise MissingPathError('No checkpoint at %s (%s). Point --checkpoint_path at a training '
+                           'directory or a checkpoint prefix such as model.ckpt-1000.'
+                           % (checkpoint_path, 'its directory holds: ' + ', '.join(found) if found
+                              else 'its directory does not exist or is empty'))
 
 
 def read_checkpoint(checkpoint):
@@ -148,7 +150,7 @@ def check_moving_averages(checkpoint, missing, action):
     held = read_checkpoint(checkpoint).get_variable_to_shape_map()
     if missing and all(name.endswith(MOVING_AVERAGE_SUFFIX)
                        and name[:-len(MOVING_AVERAGE_SUFFIX)] in held for name in missing):
-        raise ValueError(
+        raise CheckpointMismatchError(
             'Checkpoint %s holds no moving average of %d model variable(s) (first: %s): it was '
             'trained without --moving_average_decay. Drop --moving_average_decay to %s its '
             'weights as they are.' % (checkpoint, len(missing), missing[0], action))
@@ -181,12 +183,34 @@ def check_fits(checkpoint, names_to_variables, model, advice, moving_average_dec
         + [(name, 'checkpoint %s, model %s' % (checkpoint_shape, model_shape))
            for name, checkpoint_shape, model_shape in mismatches])]
     checkpoint_names = read_checkpoint(checkpoint).get_variable_to_shape_map()
-    raise ValueError(
+    raise CheckpointMismatchError(
         'Checkpoint %s does not fit %s: %d variable(s) differ. The first:\n  %s\nThe '
         'checkpoint\'s variables are under: %s. %s%s'
         % (checkpoint, model, len(problems), '\n  '.join(problems[:MAX_LISTED_PROBLEMS]),
            ', '.join(sorted({name.split('/')[0] for name in checkpoint_names})), advice,
            _class_count_hint(mismatches)))
+
+
+def restore_checkpoint(session, checkpoint_path, model, advice, moving_average_decay=None,
+                       action='use', names_to_variables=None, saver=None):
+    """Resolves `checkpoint_path`, checks that it fits the default graph's variables and
+    restores them into `session`; returns the checkpoint prefix restored.
+
+    Args:
+      checkpoint_path: a checkpoint prefix, or a directory for its latest checkpoint.
+      model, advice, action: for `check_fits`'s message when the checkpoint does not fit.
+      moving_average_decay: when set, model variables take their moving averages.
+      names_to_variables: {name in the checkpoint: variable}; default
+        `variables_by_checkpoint_name(moving_average_decay)`.
+      saver: a tf.train.Saver of `names_to_variables`, for a caller restoring several
+        checkpoints into one graph; default a new one.
+    """
+    checkpoint = resolve_checkpoint(checkpoint_path)
+    if names_to_variables is None:
+        names_to_variables = variables_by_checkpoint_name(moving_average_decay)
+    check_fits(checkpoint, names_to_variables, model, advice, moving_average_decay, action)
+    (saver or tf.train.Saver(names_to_variables)).restore(session, checkpoint)
+    return checkpoint
 
 
 def _class_count_hint(mismatches):
@@ -229,7 +253,7 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
         for name, _, _ in mismatches:
             if layer_scope(name) not in scopes:
                 scopes.append(layer_scope(name))
-        raise ValueError(
+        raise CheckpointMismatchError(
             'Checkpoint %s does not fit the model: %d variable(s) have other shapes:\n%s\n'
             'Skip them with --checkpoint_exclude_scopes=%s (and, to fine-tune only the new '
             'layers, --trainable_scopes=%s).%s'
@@ -238,7 +262,7 @@ def restorable_variables(checkpoint, variables, exclude_scopes=(), ignore_missin
                ','.join(scopes), ','.join(scopes),
                _class_count_hint(mismatches)))
     if missing and not ignore_missing_vars:
-        raise ValueError(
+        raise CheckpointMismatchError(
             'Checkpoint %s lacks %d model variable(s): %s%s. Is it a checkpoint of another '
             'network? Exclude their scopes with --checkpoint_exclude_scopes, or pass '
             '--ignore_missing_vars to start them from their initial values.'

@@ -12,7 +12,7 @@ import uuid
 
 import tensorflow.compat.v1 as tf
 
-from common.errors import UserError
+from common.errors import ConfigurationError, DataError, UserError
 
 # Files are written under a unique name ending in this suffix and renamed when complete.
 INCOMPLETE_SUFFIX = '.incomplete'
@@ -135,11 +135,18 @@ def matching_files(file_pattern):
 
 
 def read_json_file(path):
-    """The parsed JSON of `path`, or None if there is no such file."""
+    """The parsed JSON of `path`, or None if there is no such file; DataError if it holds
+    something else."""
     if not tf.io.gfile.exists(path):
         return None
-    with tf.io.gfile.GFile(path, 'r') as f:
-        return json.load(f)
+    with tf.io.gfile.GFile(path, 'rb') as f:
+        data = f.read()
+    try:
+        return json.loads(data)
+    except ValueError as error:  # Not JSON, or not UTF-8 text.
+        raise DataError('%s is not valid JSON (%s): the run that wrote it was cut short or the '
+                        'file is damaged. Restore it, or delete it and rerun the step that '
+                        'writes it.' % (path, error)) from None
 
 
 def is_file(path):
@@ -206,23 +213,24 @@ def check_writable_directory(path, flag_name, contents):
     write `contents` (words for the message) into."""
     _check_output_filesystem(path, flag_name)
     if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
-        raise ValueError('--%s=%s is a file: pass a directory for %s.'
-                         % (flag_name, path, contents))
+        raise ConfigurationError('--%s=%s is a file: pass a directory for %s.'
+                                 % (flag_name, path, contents))
     failure = _write_failure(path)
     if failure:
-        raise ValueError('--%s=%s cannot be written (%s): pass a directory you can write %s to.'
-                         % (flag_name, path, failure, contents))
+        raise ConfigurationError('--%s=%s cannot be written (%s): pass a directory you can write '
+                                 '%s to.'
+                                 % (flag_name, path, failure, contents))
 
 
 def check_writable_file(path, flag_name):
     """Fails with one line unless a file can be written at `path`."""
     _check_output_filesystem(path, flag_name)
     if tf.io.gfile.isdir(path):
-        raise ValueError('--%s=%s is a directory: pass a file name.' % (flag_name, path))
+        raise ConfigurationError('--%s=%s is a directory: pass a file name.' % (flag_name, path))
     failure = _write_failure(os.path.dirname(path) or '.')
     if failure:
-        raise ValueError('--%s=%s cannot be written (%s): pass a path in a directory you can '
-                         'write to.' % (flag_name, path, failure))
+        raise ConfigurationError('--%s=%s cannot be written (%s): pass a path in a directory you '
+                                 'can write to.' % (flag_name, path, failure))
 
 
 # The output paths `check_writable_directory` and `check_writable_file` checked, by flag
@@ -255,10 +263,10 @@ def _named(path, flag_name):
 
 
 def unknown_filesystem_error(path, flag_name=None):
-    """The UserError for `path` (the value of --`flag_name`, if given), whose scheme has no
-    filesystem in this TensorFlow; it names the filesystems there are."""
+    """The ConfigurationError for `path` (the value of --`flag_name`, if given), whose scheme
+    has no filesystem in this TensorFlow; it names the filesystems there are."""
     schemes = sorted(scheme for scheme in tf.io.gfile.get_registered_schemes() if scheme)
-    return UserError(
+    return ConfigurationError(
         '%s: this TensorFlow has no filesystem for %s:// (it has: local paths, %s; see "Cloud '
         'and in-memory paths" in the README).'
         % (_named(path, flag_name), path_scheme(path),

@@ -45,6 +45,7 @@ import tensorflow.compat.v1 as tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
 from common import cli, files  # noqa: E402
+from common.errors import ConfigurationError, DataError, MissingPathError
 from datasets import (  # noqa: E402
     class_names,
     conversion,
@@ -119,8 +120,8 @@ def read_synset_words(path):
                 continue
             synset, tab, text = line.rstrip('\n').partition('\t')
             if not tab:
-                raise ValueError('Line %d of --imagenet_metadata_file=%s is not '
-                                 '`synset<TAB>words`: %r. Fix the line.' % (number, path, line))
+                raise DataError('Line %d of --imagenet_metadata_file=%s is not '
+                                '`synset<TAB>words`: %r. Fix the line.' % (number, path, line))
             words[synset.strip()] = text.strip()
     return words
 
@@ -155,7 +156,7 @@ def _read_csv_boxes(path):
                 boxes[_file_stem(filename)].append(
                     _clipped_box(float(xmin), float(ymin), float(xmax), float(ymax)))
             except ValueError as error:
-                raise ValueError(
+                raise DataError(
                     'Line %d of --bounding_box_file=%s is not `filename,xmin,ymin,xmax,ymax` '
                     '(%s): %r. Fix or delete the line.' % (number, path, error, row)) from error
     return dict(boxes)
@@ -175,7 +176,7 @@ def _read_xml_boxes(path):
             boxes.append(_clipped_box(xmin / width, ymin / height, xmax / width, ymax / height))
         return boxes
     except (ElementTree.ParseError, TypeError, ValueError, ZeroDivisionError) as error:
-        raise ValueError(
+        raise DataError(
             'Cannot read the ILSVRC annotation %s (%s): it needs <size> with a non-zero '
             '<width> and <height>, and <bndbox> elements with <xmin>, <ymin>, <xmax>, <ymax> '
             'in pixels. Fix or delete the file.' % (path, error)) from error
@@ -197,8 +198,8 @@ def read_bounding_boxes(path):
         return boxes
     if tf.io.gfile.exists(path):
         return _read_csv_boxes(path)
-    raise ValueError('--bounding_box_file=%s does not exist: give a CSV of boxes or a directory '
-                     'of ILSVRC XML annotations, or leave it unset.' % path)
+    raise MissingPathError('--bounding_box_file=%s does not exist: give a CSV of boxes or a '
+                           'directory of ILSVRC XML annotations, or leave it unset.' % path)
 
 
 def _list_directory(directory):
@@ -224,11 +225,11 @@ def list_images(directory, flag_name, validation_labels_file=None):
     `flag_name` is 'validation_directory') takes its synsets from `validation_labels_file`.
     """
     if not tf.io.gfile.isdir(directory):
-        raise ValueError('--%s=%s is not a directory: point it at the raw images.'
-                         % (flag_name, directory))
+        raise ConfigurationError('--%s=%s is not a directory: point it at the raw images.'
+                                 % (flag_name, directory))
     folders, image_names = _list_directory(directory)
     if folders and image_names:
-        raise ValueError(
+        raise DataError(
             '--%s=%s holds both synset sub-folders and files (first file: %s): put every image '
             'in its synset folder, or use a flat directory without sub-folders.'
             % (flag_name, directory, image_names[0]))
@@ -238,7 +239,7 @@ def list_images(directory, flag_name, validation_labels_file=None):
         labels_path = validation_labels_file or default_validation_labels_file()
         synsets = read_synsets(labels_path)
         if len(synsets) != len(image_names):
-            raise ValueError(
+            raise DataError(
                 '--validation_directory=%s holds %d files but --validation_labels_file=%s has '
                 '%d lines: line i must give the synset of the i-th file in sorted name order. '
                 'Pass the labels file of exactly these images.'
@@ -246,10 +247,10 @@ def list_images(directory, flag_name, validation_labels_file=None):
         images = [(os.path.join(directory, name), synset)
                   for name, synset in zip(image_names, synsets, strict=True)]
     else:
-        raise ValueError('--%s=%s has no synset sub-folders: it needs one sub-folder of images '
-                         'per synset (n01440764/, ...).' % (flag_name, directory))
+        raise DataError('--%s=%s has no synset sub-folders: it needs one sub-folder of images '
+                        'per synset (n01440764/, ...).' % (flag_name, directory))
     if not images:
-        raise ValueError('--%s=%s holds no images.' % (flag_name, directory))
+        raise DataError('--%s=%s holds no images.' % (flag_name, directory))
     return images
 
 
@@ -259,13 +260,13 @@ def _label_images(images, synsets, synset_words, boxes, labels_source, words_sou
     image_synsets = {synset for _, synset in images}
     unknown = sorted(image_synsets - labels.keys())
     if unknown:
-        raise ValueError(
+        raise DataError(
             'The images of %d synset(s) have no label in %s: %s. List every synset in '
             '--labels_file (one per line), or remove their images.'
             % (len(unknown), labels_source, ', '.join(unknown)))
     nameless = sorted(image_synsets - synset_words.keys())
     if nameless:
-        raise ValueError(
+        raise DataError(
             '%d synset(s) have no words in %s: %s. Add a `synset<TAB>words` line for each to '
             '--imagenet_metadata_file.' % (len(nameless), words_source, ', '.join(nameless)))
     return [ImageItem(path, labels[synset], synset, synset_words[synset],
@@ -280,13 +281,13 @@ def read_label_synsets(labels_file=None):
     repeated = sorted(synset for synset, count in collections.Counter(synsets).items()
                       if count > 1)
     if repeated:
-        raise ValueError('--labels_file=%s lists these synsets more than once: %s. Keep one line '
-                         'per synset.' % (labels_file, ', '.join(repeated)))
+        raise DataError('--labels_file=%s lists these synsets more than once: %s. Keep one line '
+                        'per synset.' % (labels_file, ', '.join(repeated)))
     if len(synsets) >= imagenet.NUM_CLASSES:
-        raise ValueError('--labels_file=%s lists %d synsets; the imagenet dataset has labels '
-                         '1..%d only. Keep at most %d lines.'
-                         % (labels_file, len(synsets), imagenet.NUM_CLASSES - 1,
-                            imagenet.NUM_CLASSES - 1))
+        raise DataError('--labels_file=%s lists %d synsets; the imagenet dataset has labels '
+                        '1..%d only. Keep at most %d lines.'
+                        % (labels_file, len(synsets), imagenet.NUM_CLASSES - 1,
+                           imagenet.NUM_CLASSES - 1))
     return synsets
 
 
@@ -321,7 +322,8 @@ def split_items(train_directory=None, validation_directory=None, labels_file=Non
 def plan_shards(output_directory, split, items, num_shards):
     """The `dataset_writing.Shard`s `<split>-00000-of-<num_shards>` ... of a split's items."""
     if num_shards < 1:
-        raise ValueError('--%s_shards=%d: a split needs at least one shard.' % (split, num_shards))
+        raise ConfigurationError('--%s_shards=%d: a split needs at least '
+                                 'one shard.' % (split, num_shards))
     return conversion.plan_shards(
         conversion.shard_paths(output_directory, SHARD_NAME, split, num_shards), items)
 
@@ -373,8 +375,8 @@ def build(output_directory, train_directory=None, validation_directory=None, lab
         or shard files from a run with another shard count.
     """
     if not train_directory and not validation_directory:
-        raise ValueError('Nothing to convert: set --train_directory and/or '
-                         '--validation_directory.')
+        raise ConfigurationError('Nothing to convert: set --train_directory and/or '
+                                 '--validation_directory.')
     items = split_items(train_directory, validation_directory, labels_file,
                         imagenet_metadata_file, bounding_box_file, validation_labels_file)
     num_shards = {'train': train_shards, 'validation': validation_shards}
@@ -419,7 +421,7 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError('Unexpected arguments: %s' % ' '.join(argv[1:]))
     if not FLAGS.output_directory:
-        raise app.UsageError('Set --output_directory to the directory for the TFRecord files.')
+        raise ConfigurationError('Set --output_directory to the directory for the TFRecord files.')
     build_from_flags(FLAGS.output_directory)
 
 

@@ -9,6 +9,7 @@ lines in the standard sorted-synset order; `make_imagenet_class_names.py` writes
 import functools
 import os
 
+from common.errors import ConfigurationError
 from datasets import dataset_factory, dataset_utils, tfds_bridge
 
 IMAGENET_CLASS_NAMES_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -42,7 +43,7 @@ def _dataset_num_classes(dataset_name):
 
 def _check_num_classes(dataset_name, expected, num_classes, labels_offset):
     if num_classes is not None and num_classes != expected:
-        raise ValueError(
+        raise ConfigurationError(
             'Dataset %r with --labels_offset=%d has %d classes, not --num_classes=%d. Drop '
             '--num_classes, or fix --labels_offset (1 for 1000-class ImageNet heads such as '
             'VGG and ResNet V1, -1 for 1001-class heads on tfds:imagenet2012).'
@@ -83,7 +84,7 @@ def class_names(dataset_name, dataset_dir=None, num_classes=None, labels_offset=
     elif num_classes is not None:
         names = [str(label) for label in range(num_classes + labels_offset)]
     else:
-        raise ValueError(
+        raise ConfigurationError(
             'Unknown dataset %r (known: %s, tfds:NAME) and no labels.txt in --dataset_dir=%s: '
             'set --num_classes to the number of model outputs.'
             % (dataset_name, ', '.join(sorted(dataset_factory.datasets_map)), dataset_dir))

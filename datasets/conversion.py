@@ -10,6 +10,7 @@ import tensorflow.compat.v1 as tf
 from PIL import Image
 
 from common import files
+from common.errors import DataError
 from datasets import dataset_splits, dataset_utils, dataset_writing, image_coding
 
 
@@ -74,9 +75,9 @@ def read_rgb_jpeg(path):
     try:
         image = image_coding.to_rgb_jpeg(data)
     except ValueError as error:
-        raise ValueError('Cannot convert %s: %s. Replace it with a readable image under the '
-                         'same name and rerun (finished files are kept).'
-                         % (path, error)) from error
+        raise DataError('Cannot convert %s: %s. Replace it with a readable image under the '
+                        'same name and rerun (finished files are kept).'
+                        % (path, error)) from error
     if image.repair:
         print('Re-encoded %s to RGB JPEG: it is a %s.' % (path, image.repair), file=sys.stderr)
     return image

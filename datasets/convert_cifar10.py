@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from common import files
-from common.errors import UserError
+from common.errors import DataError
 from datasets import cifar10, conversion, dataset_utils, download
 
 BINARY_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'
@@ -49,7 +49,7 @@ _ORIGINALS = 'cifar-10-binary.tar.gz or cifar-10-python.tar.gz'
 
 
 def _refused(path, reason):
-    return UserError('%s is not a CIFAR-10 file (%s): refused. Convert the original %s.'
+    return DataError('%s is not a CIFAR-10 file (%s): refused. Convert the original %s.'
                      % (path, reason, _ORIGINALS))
 
 
@@ -207,7 +207,7 @@ def unpickle_batch(path):
     """The object pickled in a CIFAR-10 batch or batches.meta file.
 
     Raises:
-      UserError: the pickle names a global other than numpy's array rebuilders, an array
+      DataError: the pickle names a global other than numpy's array rebuilders, an array
         that is not numeric, or is damaged; nothing in it has run. The message names the file.
     """
     try:
@@ -288,7 +288,7 @@ def run(dataset_dir, archive=None, skip_checksum=False):
         downloads the binary version.
       skip_checksum: convert an archive whose SHA-256 is wrong, with a warning.
     Raises:
-      UserError: a bad `archive` or batch; the message says what it must hold.
+      DataError: a bad `archive` or batch; the message says what it must hold.
     """
     split_paths = _split_paths(dataset_dir)
     if conversion.is_converted(dataset_dir, split_paths):

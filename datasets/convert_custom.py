@@ -24,6 +24,7 @@ import random
 import tensorflow.compat.v1 as tf
 
 from common import files
+from common.errors import ConfigurationError, DataError
 from datasets import conversion, custom, dataset_splits, dataset_utils
 
 IMAGE_EXTENSIONS = ('.bmp', '.gif', '.jpeg', '.jpg', '.png', '.webp')
@@ -60,7 +61,7 @@ def find_class_images(image_dir):
     class_names = [name for name in files.list_directory(image_dir)
                    if not _is_hidden(name) and tf.io.gfile.isdir(os.path.join(image_dir, name))]
     if len(class_names) < 2:
-        raise ValueError(
+        raise DataError(
             '--image_dir=%s has %d class sub-folder(s)%s; a classifier needs at least 2. Put '
             'the images of each class in their own sub-folder, e.g. %s/cat/1.jpg and %s/dog/1.jpg.'
             % (image_dir, len(class_names), (' (%s)' % class_names[0]) if class_names else '',
@@ -72,7 +73,7 @@ def find_class_images(image_dir):
                  if not _is_hidden(name) and files.is_file(os.path.join(class_dir, name))]
         images = [name for name in names if name.lower().endswith(IMAGE_EXTENSIONS)]
         if not images:
-            raise ValueError(
+            raise DataError(
                 'Class folder %s has no images (files ending in %s, any case, directly in the '
                 'folder). Add images or remove the folder.'
                 % (class_dir, ' '.join(IMAGE_EXTENSIONS)))
@@ -154,13 +155,13 @@ def _prepare_dataset_dir(dataset_dir, record):
     previous = _read_conversion_record(dataset_dir)
     finished = dataset_splits.read_dataset_metadata(dataset_dir) is not None
     if previous is None and finished:
-        raise ValueError(
+        raise ConfigurationError(
             '--dataset_dir=%s already holds another dataset (%s without %s). Choose a new '
             '--dataset_dir for the custom dataset.'
             % (dataset_dir, dataset_splits.METADATA_FILENAME, CONVERSION_FILENAME))
     if previous is not None and previous['fingerprint'] != record['fingerprint']:
         if finished:
-            raise ValueError(
+            raise ConfigurationError(
                 '--dataset_dir=%s already holds a custom dataset converted from other images '
                 'or another --validation_fraction (%d images of %s with fraction %g; now %d '
                 'images of %s with fraction %g). Use a new --dataset_dir, or delete the custom_* '
@@ -193,16 +194,18 @@ def serialized_example(image):
 
 def _check_arguments(image_dir, dataset_dir, validation_fraction):
     if not tf.io.gfile.isdir(image_dir):
-        raise ValueError('--image_dir=%s is not a directory: point it at a folder with one '
-                         'sub-folder of images per class.' % image_dir)
+        raise ConfigurationError('--image_dir=%s is not a directory: point it at a folder with one '
+                                 'sub-folder of images per class.' % image_dir)
     if not 0 <= validation_fraction < 1:
-        raise ValueError('--validation_fraction=%g: set it to at least 0 and below 1 (0.1 puts '
-                         '10%% of each class in the validation split).' % validation_fraction)
+        raise ConfigurationError('--validation_fraction=%g: set it to at least 0 and below 1 (0.1 '
+                                 'puts 10%% of each class in the validation '
+                                 'split).' % validation_fraction)
     image_root = files.resolved_path(image_dir).rstrip('/')
     output = files.resolved_path(dataset_dir).rstrip('/')
     if output == image_root or output.startswith(image_root + '/'):
-        raise ValueError('--dataset_dir=%s is inside --image_dir=%s, where it would be read as '
-                         'a class: choose a directory outside it.' % (dataset_dir, image_dir))
+        raise ConfigurationError('--dataset_dir=%s is inside --image_dir=%s, where it would be '
+                                 'read as a class: choose a directory outside '
+                                 'it.' % (dataset_dir, image_dir))
 
 
 def run(image_dir, dataset_dir, validation_fraction=0.1):

@@ -10,6 +10,7 @@ import os
 import random
 
 from common import files
+from common.errors import DataError
 from datasets import conversion, dataset_utils, download, flowers
 
 URL = 'https://storage.googleapis.com/download.tensorflow.org/example_images/flower_photos.tgz'
@@ -71,7 +72,7 @@ def run(dataset_dir, archive=None, skip_checksum=False):
                             skip_checksum) as dirs:
         photos = _list_photos(dirs)
         if len(photos) <= NUM_VALIDATION:
-            raise ValueError(
+            raise DataError(
                 'Found %d photos in %s; flowers needs more than %d (the first %d after '
                 'shuffling form the validation split). Pass the complete %s'
                 % (len(photos), os.path.dirname(dirs[CLASS_NAMES[0]]), NUM_VALIDATION,

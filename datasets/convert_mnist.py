@@ -13,6 +13,7 @@ import struct
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+from common.errors import DataError
 from datasets import conversion, dataset_utils, download, mnist
 
 BASE_URL = 'https://storage.googleapis.com/cvdf-datasets/mnist/'
@@ -46,17 +47,17 @@ def _read_idx(path, magic, num_dimensions):
         with tf.io.gfile.GFile(path, 'rb') as f:
             data = gzip.decompress(f.read())
     except (OSError, EOFError) as error:
-        raise ValueError('Cannot read %s (%s): it should be a gzipped MNIST IDX file. Download '
-                         'it again.' % (path, error)) from error
+        raise DataError('Cannot read %s (%s): it should be a gzipped MNIST IDX file. Download '
+                        'it again.' % (path, error)) from error
     header_size = 4 * (1 + num_dimensions)
     if len(data) < header_size or int.from_bytes(data[:4], 'big') != magic:
-        raise ValueError('%s is not an MNIST IDX file: it should start with the magic number '
-                         '%d. Download it again.' % (path, magic))
+        raise DataError('%s is not an MNIST IDX file: it should start with the magic number '
+                        '%d. Download it again.' % (path, magic))
     shape = struct.unpack('>%dI' % num_dimensions, data[4:header_size])
     if len(data) - header_size != np.prod(shape):
-        raise ValueError('%s should hold %d bytes of data after its header (shape %s) but '
-                         'holds %d: it is truncated. Download it again.'
-                         % (path, np.prod(shape), shape, len(data) - header_size))
+        raise DataError('%s should hold %d bytes of data after its header (shape %s) but '
+                        'holds %d: it is truncated. Download it again.'
+                        % (path, np.prod(shape), shape, len(data) - header_size))
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
@@ -65,8 +66,8 @@ def _read_split(images_path, labels_path):
     images = _read_idx(images_path, IMAGES_MAGIC, 3)
     labels = _read_idx(labels_path, LABELS_MAGIC, 1)
     if len(images) != len(labels):
-        raise ValueError('%s holds %d images but %s holds %d labels: use files from the same '
-                         'download.' % (images_path, len(images), labels_path, len(labels)))
+        raise DataError('%s holds %d images but %s holds %d labels: use files from the same '
+                        'download.' % (images_path, len(images), labels_path, len(labels)))
     return list(zip(images, labels.tolist(), strict=True))
 
 

@@ -12,6 +12,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from common import files
+from common.errors import ConfigurationError, DataError
 from datasets import conversion, dataset_utils, download, visualwakewords
 
 # Plain http, as COCO publishes them and TFDS fetches them; the SHA-256 check makes up for it.
@@ -42,7 +43,7 @@ def _category_id(categories, class_name, annotations_path):
     for category in categories:
         if category['name'] == class_name:
             return category['id']
-    raise ValueError(
+    raise ConfigurationError(
         'No COCO category %r in %s; set --foreground_class_of_interest to one of: %s.'
         % (class_name, annotations_path, ', '.join(sorted(c['name'] for c in categories))))
 
@@ -81,7 +82,7 @@ def _check_images_exist(labelled, image_dir, annotations_path):
     present = set(tf.io.gfile.listdir(image_dir))
     missing = [path for path, _, _ in labelled if os.path.basename(path) not in present]
     if missing:
-        raise ValueError(
+        raise DataError(
             '%d image(s) listed in %s are missing (first: %s). Extract the complete COCO 2014 '
             'image zips.' % (len(missing), annotations_path, missing[0]))
 

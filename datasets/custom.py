@@ -6,6 +6,7 @@ folder, so they are read from the `dataset_metadata.json` the converter writes l
 the class names from its `labels.txt`.
 """
 
+from common.errors import ConfigurationError, MissingPathError
 from datasets import dataset_splits
 
 FILE_PATTERN = 'custom_%s-*.tfrecord'
@@ -32,11 +33,11 @@ def get_split(split_name, dataset_dir, file_pattern=None):
       FileNotFoundError: dataset_dir holds no finished conversion (no dataset_metadata.json).
     """
     if not dataset_dir:
-        raise ValueError('No dataset directory given for dataset \'custom\': set --dataset_dir '
-                         'to the directory the custom converter wrote.')
+        raise ConfigurationError('No dataset directory given for dataset \'custom\': set '
+                                 '--dataset_dir to the directory the custom converter wrote.')
     metadata = dataset_splits.read_dataset_metadata(dataset_dir)
     if metadata is None:
-        raise FileNotFoundError(
+        raise MissingPathError(
             'No converted custom dataset in %s: it has no %s, which the converter writes when '
             'it finishes. Create the dataset with `%s`, or pass the right --dataset_dir.'
             % (dataset_dir, dataset_splits.METADATA_FILENAME, _convert_command(dataset_dir)))

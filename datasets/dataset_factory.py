@@ -6,6 +6,7 @@ is a key of `datasets_map`, a module describing TFRecords in TF-Slim's format.
 
 import os
 
+from common.errors import ConfigurationError
 from datasets import tfds_bridge
 from datasets import cifar10, custom, digits, flowers, imagenet, mnist, visualwakewords
 
@@ -31,10 +32,19 @@ def get_dataset(name, split_name, dataset_dir, file_pattern=None):
     if tfds_bridge.is_tfds_name(name):
         return tfds_bridge.get_split(name, split_name, dataset_dir)
     if name not in datasets_map:
-        raise ValueError('Unknown dataset %r; valid names: %s, or tfds:NAME for a TensorFlow '
-                         'Datasets dataset (set --dataset_name).'
-                         % (name, ', '.join(sorted(datasets_map))))
+        raise ConfigurationError('Unknown dataset %r; valid names: %s, or tfds:NAME for a '
+                                 'TensorFlow Datasets dataset (set --dataset_name).'
+                                 % (name, ', '.join(sorted(datasets_map))))
     return datasets_map[name].get_split(split_name, dataset_dir, file_pattern)
+
+
+def split_and_num_classes(options):
+    """(the split `get_dataset` returns, the number of classes the network predicts: the
+    split's less --labels_offset) for options with dataset_name, dataset_split_name,
+    dataset_dir and labels_offset."""
+    dataset_split = get_dataset(options.dataset_name, options.dataset_split_name,
+                                options.dataset_dir)
+    return dataset_split, dataset_split.num_classes - options.labels_offset
 
 
 def num_classes(name, dataset_dir=None):

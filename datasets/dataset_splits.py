@@ -8,6 +8,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from common import files
+from common.errors import ConfigurationError, MissingPathError
 from datasets import dataset_utils
 
 METADATA_FILENAME = 'dataset_metadata.json'
@@ -56,7 +57,7 @@ class DatasetSplit:
                                          or 'nothing')
             else:
                 hint = 'the directory does not exist'
-            raise FileNotFoundError(
+            raise MissingPathError(
                 'No TFRecord files for split %r of dataset %r: expected files matching %s '
                 '(%s). Create them with `python download_and_convert_data.py '
                 '--dataset_name=%s --dataset_dir=%s`, or pass the right --dataset_dir.'
@@ -77,8 +78,8 @@ class DatasetSplit:
             num_workers-th record.
         """
         if not 0 <= worker_index < num_workers:
-            raise ValueError('Worker index %d is not in [0, %d): pass --task between 0 and '
-                             '--worker_replicas - 1.' % (worker_index, num_workers))
+            raise ConfigurationError('Worker index %d is not in [0, %d): pass --task between 0 and '
+                                     '--worker_replicas - 1.' % (worker_index, num_workers))
         paths = self.data_files()
         file_names = tf.data.Dataset.from_tensor_slices(paths)
         shard_by_record = num_workers > 1 and len(paths) < num_workers
@@ -144,14 +145,15 @@ def get_split(name, split_name, dataset_dir, file_pattern, splits_to_sizes, num_
       ValueError: for a split the dataset does not have; the message lists the valid ones.
     """
     if not dataset_dir:
-        raise ValueError('No dataset directory given for dataset %r: set --dataset_dir.' % name)
+        raise ConfigurationError('No dataset directory given for dataset %r: set '
+                                 '--dataset_dir.' % name)
     # A converter's record of what it wrote beats the published sizes (e.g. a partial copy).
     metadata = read_dataset_metadata(dataset_dir)
     if metadata:
         splits_to_sizes = metadata['splits_to_sizes']
         num_classes = metadata['num_classes']
     if split_name not in splits_to_sizes:
-        raise ValueError(
+        raise ConfigurationError(
             'Dataset %r has no split %r; valid splits: %s (set --dataset_split_name).'
             % (name, split_name, ', '.join(sorted(splits_to_sizes))))
     labels_to_names = (dataset_utils.read_label_file(dataset_dir)

@@ -14,6 +14,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from common import files
+from common.errors import DataError
 
 LABELS_FILENAME = 'labels.txt'
 
@@ -84,11 +85,15 @@ def has_labels(dataset_dir, filename=LABELS_FILENAME):
 
 
 def read_label_file(dataset_dir, filename=LABELS_FILENAME):
-    """Reads `id:name` lines into {id: name}."""
-    with tf.io.gfile.GFile(os.path.join(dataset_dir, filename), 'r') as f:
+    """Reads `id:name` lines into {id: name}; DataError for another line."""
+    path = os.path.join(dataset_dir, filename)
+    with tf.io.gfile.GFile(path, 'r') as f:
         lines = [line.strip() for line in f.read().splitlines() if line.strip()]
     labels_to_names = {}
     for line in lines:
-        label, name = line.split(':', 1)
+        label, separator, name = line.partition(':')
+        if not separator or not label.strip().isdigit():
+            raise DataError('%s has the line %r, not `id:name` with a whole-number id: fix the '
+                            'line, or convert the dataset again.' % (path, line))
         labels_to_names[int(label)] = name
     return labels_to_names

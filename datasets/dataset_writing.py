@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 from common import files, progress
+from common.errors import ConfigurationError
 
 
 
@@ -108,7 +109,7 @@ def _check_no_stray_files(shards, file_pattern):
     stray = sorted(path for path in files.matching_files(file_pattern)
                    if path not in expected and not path.endswith(files.INCOMPLETE_SUFFIX))
     if stray:
-        raise ValueError(
+        raise ConfigurationError(
             'The output directory already holds %d file(s) matching %s that this conversion '
             'would not write (first: %s), probably from a run with another shard count. Delete '
             'them, or rerun with the shard count that wrote them.'

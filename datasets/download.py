@@ -42,7 +42,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from common import files
-from common.errors import UserError
+from common.errors import ConfigurationError, DataError, MissingPathError, UserError
 from datasets import dataset_writing
 
 DOWNLOADS_DIRNAME = 'downloads'
@@ -152,7 +152,7 @@ class _Checker:
         if self.skip_checksum:
             logging.warning('%s; converting it anyway, as %s asks.', mismatch, SKIP_CHECKSUM_FLAG)
             return
-        raise UserError('%s: the file is damaged or not the original. %s, or pass %s to convert '
+        raise DataError('%s: the file is damaged or not the original. %s, or pass %s to convert '
                         'it anyway.' % (mismatch, fix, SKIP_CHECKSUM_FLAG))
 
 
@@ -310,7 +310,7 @@ def _check_members(archive_path, members):
             reason = 'it is %s' % kind
         else:
             continue
-        raise UserError(
+        raise DataError(
             'Refused to unpack %s: its member %r is not a plain file or directory inside it '
             '(%s); dataset archives hold only those. Nothing was unpacked. Use the original '
             'archive (download it again).' % (archive_path, name, reason))
@@ -353,7 +353,7 @@ def extract(archive_path, directory):
                 archive.extractall(temporary_target, members, filter='data')
         os.replace(temporary_target, target)
     except (tarfile.TarError, zipfile.BadZipFile, EOFError) as error:
-        raise UserError('Cannot extract %s (%s): it is damaged or not the expected archive. '
+        raise DataError('Cannot extract %s (%s): it is damaged or not the expected archive. '
                         'Download it again.' % (archive_path, error)) from error
     finally:
         # Gone after the rename; else the partial target, cleaned up.
@@ -474,13 +474,13 @@ def _unpack_and_locate(source, work_dir, checker, layouts, expected):
     elif unpacked := _extract_checked(source, work_dir, checker):
         layout, found = _locate(layouts, [unpacked])
     elif tf.io.gfile.exists(source):
-        raise UserError('--archive=%s is neither a directory nor a tar or zip archive. '
-                        'Expected %s' % (source, expected))
+        raise ConfigurationError('--archive=%s is neither a directory nor a tar or zip archive. '
+                                 'Expected %s' % (source, expected))
     else:
-        raise UserError('--archive=%s does not exist. Expected %s' % (source, expected))
+        raise MissingPathError('--archive=%s does not exist. Expected %s' % (source, expected))
     missing = [relative_path for relative_path in layout if relative_path not in found]
     if missing:
-        raise UserError('%s lacks %s. Expected %s' % (source, ', '.join(missing), expected))
+        raise DataError('%s lacks %s. Expected %s' % (source, ', '.join(missing), expected))
     for path in found.values():
         if os.path.basename(path) in checker.published:
             checker.check(path, _REPLACE_ARCHIVE)

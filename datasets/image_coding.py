@@ -10,6 +10,8 @@ import io
 
 from PIL import Image
 
+from common.errors import DataError
+
 JPEG_QUALITY = 95
 
 
@@ -49,4 +51,4 @@ def to_rgb_jpeg(data):
             rgb.save(buffer, 'JPEG', quality=JPEG_QUALITY)
             return RgbJpeg(buffer.getvalue(), rgb.height, rgb.width, _describe(image))
     except (OSError, SyntaxError) as error:
-        raise ValueError('not a readable image (%s)' % error) from error
+        raise DataError('not a readable image (%s)' % error) from error

@@ -4,26 +4,14 @@ import dataclasses
 
 from datasets import input_pipeline
 from flag_options import option
+from option_groups import DatasetOptions, GrayscaleOptions, ModelOptions, OptionGroup
 
 
 @dataclasses.dataclass
-class InputOptions:
-    dataset_name: str = option('imagenet', 'The name of the dataset to load.')
-    dataset_dir: str | None = option(
-        None, 'The directory where the dataset files are stored; for tfds:NAME, the TFDS data '
-        'directory (the dataset must be prepared there).')
-    labels_offset: int = option(
-        0, 'An offset for the labels in the dataset. This flag is primarily used to evaluate '
-        'the VGG and ResNet architectures which do not use a background class for the '
-        'ImageNet dataset.')
-    model_name: str = option('inception_v3', 'The name of the architecture.')
-    preprocessing_name: str | None = option(
-        None, 'The name of the preprocessing to use. If left as `None`, then the model_name '
-        'flag is used.')
-    use_grayscale: bool = option(False, 'Whether to convert input images to grayscale.')
+class ReaderOptions(OptionGroup):
+    """How the input pipeline reads a split. TF-Slim's defaults for the reader and thread
+    counts were 4; by default tf.data now tunes them to the machine."""
 
-    # Input pipeline. TF-Slim's defaults for the reader and thread counts were 4; by default
-    # tf.data now tunes them to the machine.
     num_readers: int | None = option(
         None, 'The number of parallel readers that read data from the dataset (files read at '
         'once; default: AUTOTUNE).', minimum=1)
@@ -40,6 +28,11 @@ class InputOptions:
     fail_on_corrupt_records: bool = option(
         False, 'Stop at the first record that cannot be read or decoded, instead of skipping '
         'it and counting it in the log, the training summaries and the evaluation results.')
+
+
+@dataclasses.dataclass
+class InputOptions(ReaderOptions, GrayscaleOptions, ModelOptions, DatasetOptions):
+    """The dataset, the network, its preprocessing and the reading of the split."""
 
     def pipeline_arguments(self):
         """The keyword arguments of `input_pipeline.batched_images` that these options set."""

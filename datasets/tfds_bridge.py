@@ -26,6 +26,7 @@ import textwrap
 import tensorflow.compat.v1 as tf
 
 from common import files
+from common.errors import ConfigurationError, MissingPathError
 
 PREFIX = 'tfds:'
 IMAGE_KEY = 'image'
@@ -68,16 +69,16 @@ def load_builder(dataset_name, data_dir=None):
     import tensorflow_datasets as tfds
     name = dataset_name[len(PREFIX):]
     if not name:
-        raise ValueError('--dataset_name=%s names no dataset: set it to tfds:NAME, e.g. '
-                         'tfds:cifar10.' % dataset_name)
+        raise ConfigurationError('--dataset_name=%s names no dataset: set it to tfds:NAME, e.g. '
+                                 'tfds:cifar10.' % dataset_name)
     try:
         builder = tfds.builder(name, data_dir=data_dir or None)
     except tfds.core.registered.DatasetNotFoundError:
         # NAME is not in TFDS's code; TFDS looked for a prepared copy in the data directory.
         folder = os.path.join(_data_dir_root(data_dir), re.split('[/:]', name)[0])
         if not tf.io.gfile.isdir(folder):
-            raise ValueError(_unknown_name_message(name, data_dir)) from None
-        raise FileNotFoundError(
+            raise ConfigurationError(_unknown_name_message(name, data_dir)) from None
+        raise MissingPathError(
             'No prepared copy of TFDS dataset %r in %s (it holds: %s). Set --dataset_name to '
             'tfds:NAME with a config and version that folder holds, or prepare this one from '
             'the dataset\'s code with `tfds build DIRECTORY_OF_ITS_CODE --data_dir=%s`.'
@@ -85,9 +86,9 @@ def load_builder(dataset_name, data_dir=None):
                _data_dir_root(data_dir))) from None
     except (AssertionError, ValueError) as error:
         # TFDS's code knows the name, but not the version or config asked for.
-        raise ValueError('TFDS cannot load --dataset_name=%s: %s\nSet --dataset_name to '
-                         'tfds:NAME[/CONFIG][:VERSION] with a config and version it offers.'
-                         % (dataset_name, str(error).strip())) from None
+        raise ConfigurationError('TFDS cannot load --dataset_name=%s: %s\nSet --dataset_name to '
+                                 'tfds:NAME[/CONFIG][:VERSION] with a config and version it offers.'
+                                 % (dataset_name, str(error).strip())) from None
     _check_features(builder, dataset_name)
     return builder
 
@@ -99,7 +100,7 @@ def _check_features(builder, dataset_name):
             and LABEL_KEY in features
             and isinstance(features[LABEL_KEY], tfds.features.ClassLabel)):
         return
-    raise ValueError(
+    raise ConfigurationError(
         'TFDS dataset %s is not an image classification dataset: it needs an %r Image '
         'feature and a %r ClassLabel feature, and its features are %s. Set --dataset_name to '
         'an image classification dataset.'
@@ -117,7 +118,7 @@ def _check_prepared(builder, dataset_name, data_dir):
         command += ' --manual_dir=DIRECTORY_OF_DOWNLOADED_FILES'
         manual = ('\nDownload its files by hand into that directory first; TFDS says:\n%s'
                   % textwrap.dedent(builder.MANUAL_DOWNLOAD_INSTRUCTIONS).strip())
-    raise FileNotFoundError(
+    raise MissingPathError(
         'TFDS dataset %r (version %s) is not prepared in %s, and nothing is downloaded at run '
         'time. Prepare it once with `%s`, or set --dataset_dir to the TFDS data directory '
         'that holds it.%s' % (name, builder.version, builder.data_dir, command, manual))
@@ -158,14 +159,15 @@ def get_split(dataset_name, split_name, data_dir=None):
     try:
         num_samples = info.splits[split_name].num_examples
     except (KeyError, ValueError) as error:
-        raise ValueError(
+        raise ConfigurationError(
             'TFDS dataset %s has no split %r (%s). Its splits: %s; a slice such as '
             'train[:90%%] reads part of one. Set --dataset_split_name.'
             % (dataset_name, split_name, str(error).strip(),
                ', '.join(sorted(info.splits)))) from None
     if not num_samples:
-        raise ValueError('Split %r of TFDS dataset %s has no examples: set --dataset_split_name '
-                         'to a split or slice with some.' % (split_name, dataset_name))
+        raise ConfigurationError('Split %r of TFDS dataset %s has no examples: set '
+                                 '--dataset_split_name to a split or '
+                                 'slice with some.' % (split_name, dataset_name))
     labels = info.features[LABEL_KEY]
     return TfdsSplit(
         name=dataset_name, split_name=split_name, num_samples=num_samples,

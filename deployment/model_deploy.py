@@ -12,6 +12,8 @@ import dataclasses
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from common.errors import ConfigurationError
+
 Clone = collections.namedtuple('Clone', ['outputs', 'scope', 'device'])
 
 # The op types that hold a variable's value; only these are placed on parameter servers.
@@ -62,25 +64,28 @@ class DeploymentConfig:
 
     def __post_init__(self):
         if self.num_clones < 1:
-            raise ValueError('--num_clones must be at least 1, got %d.' % self.num_clones)
+            raise ConfigurationError('--num_clones must be at least 1, got %d.' % self.num_clones)
         if self.num_replicas < 1:
-            raise ValueError('--worker_replicas must be at least 1, got %d.' % self.num_replicas)
+            raise ConfigurationError('--worker_replicas must be at least 1, '
+                                     'got %d.' % self.num_replicas)
         if not 0 <= self.replica_id < self.num_replicas:
-            raise ValueError(
+            raise ConfigurationError(
                 '--task=%d is not a worker of --worker_replicas=%d: set --task to this '
                 'worker\'s index, from 0 to %d.'
                 % (self.replica_id, self.num_replicas, self.num_replicas - 1))
         if self.num_ps_tasks < 0:
-            raise ValueError('--num_ps_tasks must be 0 or more, got %d.' % self.num_ps_tasks)
+            raise ConfigurationError('--num_ps_tasks must be 0 or more, got '
+                                     '%d.' % self.num_ps_tasks)
         if self.num_replicas > 1 and self.num_ps_tasks < 1:
-            raise ValueError(
+            raise ConfigurationError(
                 '--worker_replicas=%d needs --num_ps_tasks of at least 1: replicas share their '
                 'variables through the parameter servers.' % self.num_replicas)
         if self.num_ps_tasks > 0:
             for field in ('worker_job_name', 'ps_job_name'):
                 if not getattr(self, field):
-                    raise ValueError('%s must name a job of the cluster when --num_ps_tasks=%d, '
-                                     'got an empty name.' % (field, self.num_ps_tasks))
+                    raise ConfigurationError('%s must name a job of the cluster when '
+                                             '--num_ps_tasks=%d, got '
+                                             'an empty name.' % (field, self.num_ps_tasks))
 
     @property
     def is_chief(self):

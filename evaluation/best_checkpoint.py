@@ -16,7 +16,7 @@ import tensorflow.compat.v1 as tf
 from absl import logging
 
 from common import checkpoints, files
-from common.errors import UserError
+from common.errors import ConfigurationError
 from evaluation import results
 
 BEST_DIRNAME = 'best'
@@ -56,9 +56,9 @@ def stage(checkpoint, eval_dir):
     directory = best_dir(eval_dir)
     if files.is_local(directory) and os.path.islink(directory):
         # The best checkpoint's files are moved in and the previous best's deleted there.
-        raise UserError('%s is a symbolic link (to %s): the best checkpoint is kept only in a '
-                        'real directory of --eval_dir. Remove the link, or pass another '
-                        '--eval_dir.' % (directory, os.readlink(directory)))
+        raise ConfigurationError('%s is a symbolic link (to %s): the best checkpoint is kept only '
+                                 'in a real directory of --eval_dir. Remove the link, or pass '
+                                 'another --eval_dir.' % (directory, os.readlink(directory)))
     incoming = _incoming_dir(eval_dir)
     # Whatever is there, a link included, is removed itself; makedirs then makes a real one.
     files.remove_tree(incoming)

@@ -2,26 +2,21 @@
 
 import dataclasses
 
+from common import checkpoints, files
+from common.errors import ConfigurationError
 from datasets.input_options import InputOptions
 from flag_options import option
 from mixed_precision import PrecisionOptions
+from nets import nets_factory
+from option_groups import (BatchOptions, CheckpointOptions, MasterOptions, ModelOptions,
+                           SplitOptions, TrainingLengthOptions, with_defaults)
+from preprocessing import preprocessing_factory
 
 
 @dataclasses.dataclass
-class EvalOptions(InputOptions, PrecisionOptions):
-    batch_size: int = option(100, 'The number of samples in each batch.', minimum=1)
-    max_num_batches: int | None = option(
-        None, 'Max number of batches to evaluate; by default, use all.', minimum=1)
-    master: str = option('', 'The address of the TensorFlow master to use.')
-    checkpoint_path: str = option(
-        '/tmp/tfmodel/', 'The directory where the model was written to (its latest checkpoint '
-        'is evaluated) or a checkpoint prefix; a comma-separated list evaluates each, in order '
-        'of global step. With --eval_interval_secs, the one directory to watch.')
-    eval_dir: str = option('/tmp/tfmodel/', 'Directory where the results are saved to.')
-    dataset_split_name: str = option('test', 'The name of the train/test split.')
-    moving_average_decay: float | None = option(
-        None, 'The decay to use for the moving average. If left as None, then moving '
-        'averages are not used.', minimum=0.0, maximum=1.0)
+class EvalPreprocessingOptions(ModelOptions):
+    """How evaluation preprocesses each image beyond its style's defaults."""
+
     eval_image_size: int | None = option(None, 'Eval image size (default: the network\'s).',
                                          minimum=1)
     eval_central_fraction: float | None = option(
@@ -32,6 +27,29 @@ class EvalOptions(InputOptions, PrecisionOptions):
         maximum=1.0)
     eval_flip: bool = option(
         False, 'Average the logits of each image and of its mirror image (twice the compute).')
+
+    def check_fields(self):
+        nets_factory.check_image_size(self.model_name, self.eval_image_size, 'eval_image_size')
+        fraction = self.eval_central_fraction
+        if fraction is not None and fraction <= 0:
+            raise ConfigurationError('--eval_central_fraction=%s: pass a fraction of the image '
+                                     'in (0, 1], e.g. 0.875.' % fraction)
+        if fraction is not None and not preprocessing_factory.crops_centrally(
+                self.preprocessing):
+            raise ConfigurationError(
+                '--eval_central_fraction=%s: the %s preprocessing does not crop a central '
+                'fraction (only the inception and vgg styles do); leave the flag out.'
+                % (fraction, self.preprocessing))
+
+
+@dataclasses.dataclass
+class EvalOptions(TrainingLengthOptions, with_defaults(SplitOptions, dataset_split_name='test'),
+                  with_defaults(CheckpointOptions, checkpoint_path='/tmp/tfmodel/'),
+                  MasterOptions, with_defaults(BatchOptions, batch_size=100),
+                  EvalPreprocessingOptions, InputOptions, PrecisionOptions):
+    max_num_batches: int | None = option(
+        None, 'Max number of batches to evaluate; by default, use all.', minimum=1)
+    eval_dir: str = option('/tmp/tfmodel/', 'Directory where the results are saved to.')
     keep_best_checkpoint: bool = option(
         False, 'Copy the checkpoint with the best top-1 accuracy so far into <eval_dir>/best/ '
         '(restorable with --checkpoint_path=<eval_dir>/best), with its step and accuracy under '
@@ -45,7 +63,22 @@ class EvalOptions(InputOptions, PrecisionOptions):
     eval_timeout_secs: float | None = option(
         None, 'In continuous evaluation, stop after this many seconds without a new checkpoint '
         '(default: wait forever).')
-    max_number_of_steps: int | None = option(
-        None, 'Training\'s --max_number_of_steps: continuous evaluation stops after evaluating '
-        'the checkpoint of this step (default: the step in <checkpoint_path>/final_step.txt if '
-        'training wrote it).', minimum=1)
+
+    def check_fields(self):
+        files.check_writable_directory(self.eval_dir, 'eval_dir', 'the results')
+        if self.keep_best_checkpoint:
+            checkpoints.check_literal_path(self.eval_dir, 'eval_dir')
+        if self.quantize:
+            raise ConfigurationError(
+                '--quantize asks for a quantized evaluation graph, which relied on '
+                'tf.contrib.quantize and no longer exists in TensorFlow. Evaluate without '
+                '--quantize; for a quantized model, convert the trained one with TFLite '
+                'post-training quantization: export_inference_graph.py --tflite_file=... '
+                '--tflite_quantize.')
+        if self.eval_interval_secs is not None and self.eval_interval_secs <= 0:
+            raise ConfigurationError(
+                '--eval_interval_secs=%s: pass a positive number of seconds between looks for '
+                'new checkpoints.' % self.eval_interval_secs)
+        if self.eval_timeout_secs is not None and self.eval_timeout_secs < 0:
+            raise ConfigurationError('--eval_timeout_secs=%s is negative: pass a number of '
+                                     'seconds >= 0.' % self.eval_timeout_secs)

@@ -16,13 +16,13 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-import flag_options
-import mixed_precision
-from common import checkpoints, devices, files, progress
+import option_groups
+from common import checkpoints, devices, progress
+from common.errors import ConfigurationError, DataError
+from common.session import log_hardware_note, session_config
 from datasets import class_names, dataset_factory, input_pipeline
 from evaluation import best_checkpoint, metrics, results
 from nets import nets_factory
-from preprocessing import preprocessing_factory
 
 # Training's chief may write its final global step here, in the training directory, when it
 # ends; continuous evaluation then stops after evaluating that step.
@@ -33,44 +33,9 @@ _PROGRESS_EVERY_N_BATCHES = 10
 
 
 def check_options(options):
-    """Fails early, before any graph is built, on settings that cannot work."""
-    flag_options.check_ranges(options)
-    nets_factory.check_image_size(options.model_name, options.eval_image_size, 'eval_image_size')
-    mixed_precision.check_precision(options.mixed_precision)
-    files.check_writable_directory(options.eval_dir, 'eval_dir', 'the results')
-    if options.dataset_dir:
-        files.check_filesystem(options.dataset_dir, 'dataset_dir')
-    for path in _parse_paths(options.checkpoint_path):
-        files.check_filesystem(path, 'checkpoint_path')
-        checkpoints.check_literal_path(path, 'checkpoint_path')
-    if options.keep_best_checkpoint:
-        checkpoints.check_literal_path(options.eval_dir, 'eval_dir')
-    if options.quantize:
-        raise ValueError(
-            '--quantize asks for a quantized evaluation graph, which relied on '
-            'tf.contrib.quantize and no longer exists in TensorFlow. Evaluate without '
-            '--quantize; for a quantized model, convert the trained one with TFLite '
-            'post-training quantization: export_inference_graph.py --tflite_file=... '
-            '--tflite_quantize.')
-    if options.eval_interval_secs is not None and options.eval_interval_secs <= 0:
-        raise ValueError('--eval_interval_secs=%s: pass a positive number of seconds between '
-                         'looks for new checkpoints.' % options.eval_interval_secs)
-    if options.eval_timeout_secs is not None and options.eval_timeout_secs < 0:
-        raise ValueError('--eval_timeout_secs=%s is negative: pass a number of seconds >= 0.'
-                         % options.eval_timeout_secs)
-    if options.eval_central_fraction is not None:
-        _check_central_fraction(options.eval_central_fraction,
-                                options.preprocessing_name or options.model_name)
-
-
-def _check_central_fraction(fraction, preprocessing_name):
-    if fraction <= 0:
-        raise ValueError('--eval_central_fraction=%s: pass a fraction of the image in (0, 1], '
-                         'e.g. 0.875.' % fraction)
-    if not preprocessing_factory.crops_centrally(preprocessing_name):
-        raise ValueError('--eval_central_fraction=%s: the %s preprocessing does not crop a '
-                         'central fraction (only the inception and vgg styles do); leave the '
-                         'flag out.' % (fraction, preprocessing_name))
+    """Fails early, before any graph is built, on settings that cannot work: every option
+    group of `options` (an `EvalOptions`) checks its fields."""
+    options.check()
 
 
 @dataclasses.dataclass
@@ -96,14 +61,12 @@ class EvalGraph:
 
 def build_eval_graph(options):
     """Builds the evaluation graph of `options` (an `EvalOptions`) in the default graph."""
-    dataset_split = dataset_factory.get_dataset(
-        options.dataset_name, options.dataset_split_name, options.dataset_dir)
-    num_classes = dataset_split.num_classes - options.labels_offset
+    dataset_split, num_classes = dataset_factory.split_and_num_classes(options)
     network_fn = nets_factory.get_network_fn(
         options.model_name, num_classes=num_classes, is_training=False)
     image_size = options.eval_image_size or network_fn.default_image_size
     batches = input_pipeline.batched_images(
-        dataset_split, options.preprocessing_name or options.model_name, is_training=False,
+        dataset_split, options.preprocessing, is_training=False,
         image_size=image_size, batch_size=options.batch_size,
         central_fraction=options.eval_central_fraction, **options.pipeline_arguments())
     # Initializable, so one session reads the whole split again for every checkpoint.
@@ -138,18 +101,15 @@ def flip_averaged_logits(network_fn, images):
     return (original + mirrored) / 2.0
 
 
-def check_checkpoint_fits(checkpoint, variables_to_restore, options, num_classes):
-    """Raises a ValueError naming the first mismatched variables if `checkpoint` cannot be
-    restored into the model (another network, another class count, no moving averages)."""
-    checkpoints.check_fits(
-        checkpoint, variables_to_restore,
-        '--model_name=%s with %d classes' % (options.model_name, num_classes),
+def restore_checkpoint(session, graph, checkpoint, options):
+    """Restores `checkpoint` into the evaluation graph, after checking that it fits (another
+    network, another class count and missing moving averages each get their message)."""
+    checkpoints.restore_checkpoint(
+        session, checkpoint,
+        '--model_name=%s with %d classes' % (options.model_name, graph.num_classes),
         'Set --model_name to the network that wrote it, and --dataset_name and '
-        '--labels_offset to its number of classes.', options.moving_average_decay, 'evaluate')
-
-
-def _parse_paths(checkpoint_path):
-    return [path.strip() for path in (checkpoint_path or '').split(',') if path.strip()]
+        '--labels_offset to its number of classes.', options.moving_average_decay, 'evaluate',
+        graph.variables_to_restore, graph.saver)
 
 
 def resolve_checkpoints(checkpoint_path):
@@ -160,17 +120,17 @@ def resolve_checkpoints(checkpoint_path):
       ValueError: a path holds no checkpoint; the message says what it holds.
     """
     prefixes = [checkpoints.resolve_checkpoint(path)
-                for path in _parse_paths(checkpoint_path) or ['']]
+                for path in option_groups.split_paths(checkpoint_path) or ['']]
     return sorted(dict.fromkeys(prefixes), key=checkpoints.global_step_of)
 
 
 def _watched_directory(checkpoint_path):
     """The one directory continuous evaluation watches (it need not exist yet)."""
-    paths = _parse_paths(checkpoint_path)
+    paths = option_groups.split_paths(checkpoint_path)
     if not paths:
-        raise ValueError('Set --checkpoint_path to the training directory to watch.')
+        raise ConfigurationError('Set --checkpoint_path to the training directory to watch.')
     if len(paths) > 1 or tf.io.gfile.exists(paths[0] + '.index'):
-        raise ValueError(
+        raise ConfigurationError(
             '--eval_interval_secs watches one training directory for new checkpoints, but '
             '--checkpoint_path=%s names %s. Pass the training directory, or drop '
             '--eval_interval_secs to evaluate the checkpoints once.'
@@ -200,8 +160,8 @@ def final_step(options, directory):
     with tf.io.gfile.GFile(path) as f:
         text = f.read().strip()
     if not text.isdigit():
-        raise ValueError('%s should hold training\'s final global step, but holds %r. Delete it '
-                         'or pass --max_number_of_steps.' % (path, text))
+        raise DataError('%s should hold training\'s final global step, but holds %r. Delete it '
+                        'or pass --max_number_of_steps.' % (path, text))
     return int(text)
 
 
@@ -241,13 +201,12 @@ def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
         # Copied before it is read: training may delete the checkpoint meanwhile.
         staged = best_checkpoint.stage(checkpoint, options.eval_dir)
     source = staged or checkpoint
-    check_checkpoint_fits(source, graph.variables_to_restore, options, graph.num_classes)
+    restore_checkpoint(session, graph, source, options)
     step = checkpoints.global_step_of(source)
     logging.info('Evaluating %s (global step %d)%s on %s/%s (%d examples)', checkpoint, step,
                  ' with moving averages' if options.moving_average_decay else '',
                  options.dataset_name, options.dataset_split_name,
                  graph.dataset_split.num_samples)
-    graph.saver.restore(session, source)
     totals, unreadable = _count(session, graph, options.max_num_batches)
     if unreadable:
         logging.warning('%d example(s) of split %r of %r could not be read (not an Example, or '
@@ -314,7 +273,7 @@ def evaluate_checkpoints(options):
     """
     check_options(options)
     devices.log_devices()
-    mixed_precision.log_hardware_note(options.mixed_precision)
+    log_hardware_note(options.mixed_precision)
     continuous = options.eval_interval_secs is not None
     if continuous:
         directory = _watched_directory(options.checkpoint_path)
@@ -323,7 +282,7 @@ def evaluate_checkpoints(options):
     with tf.Graph().as_default():
         graph = build_eval_graph(options)
         writer = results.ResultsWriter(options.eval_dir, graph.class_names)
-        config = mixed_precision.session_config(options.mixed_precision)
+        config = session_config(options.mixed_precision)
         with contextlib.closing(writer), tf.Session(options.master, config=config) as session:
 
             def evaluate_checkpoint(prefix):

@@ -7,6 +7,7 @@ like a full one and every example weighs the same.
 import numpy as np
 
 from common import serving
+from common.errors import ConfigurationError
 
 
 class MetricTotals:
@@ -36,7 +37,7 @@ class MetricTotals:
         labels = np.asarray(labels, np.int64)
         outside = labels[(labels < 0) | (labels >= self.num_classes)]
         if outside.size:
-            raise ValueError(
+            raise ConfigurationError(
                 'Label %d is not one of the model\'s %d classes (0 to %d): the dataset\'s labels '
                 'do not fit the network. Check --labels_offset (1 for networks trained without '
                 'ImageNet\'s background class) and --dataset_name.'

@@ -18,6 +18,7 @@ import os
 import tensorflow.compat.v1 as tf
 
 from common import files
+from common.errors import DataError
 
 RESULTS_FILENAME = 'eval_results.json'
 
@@ -34,8 +35,8 @@ def read_results(eval_dir):
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError('%s is not valid JSON (%s). Move it away or pass another --eval_dir.'
-                         % (path, error)) from None
+        raise DataError('%s is not valid JSON (%s). Move it away or pass another --eval_dir.'
+                        % (path, error)) from None
 
 
 def evaluated_steps(eval_dir):

@@ -3,47 +3,15 @@
 import os
 import tempfile
 
-import tensorflow.compat.v1 as tf
 
-import flag_options
-from common import checkpoints, files, serving
+from common import serving
 from exporting import graph_export, saved_model_export, tflite_export
-from nets import nets_factory
 
 
 def check_options(options):
-    """Fails early, before any graph is built, on settings that cannot work.
-
-    Raises:
-      ValueError: naming the flags to set or change.
-    """
-    flag_options.check_ranges(options)
-    nets_factory.check_image_size(options.model_name, options.image_size, 'image_size')
-    if not (options.output_file or options.saved_model_dir or options.tflite_file):
-        raise ValueError('Nothing to export: set --output_file (an inference GraphDef), '
-                         '--saved_model_dir or --tflite_file.')
-    if options.write_text_graphdef and not options.output_file:
-        raise ValueError('--write_text_graphdef writes --output_file as text: set '
-                         '--output_file too.')
-    if options.tflite_quantize and not options.tflite_file:
-        raise ValueError('--tflite_quantize quantizes the TFLite model: set --tflite_file too.')
-    if (options.saved_model_dir or options.tflite_file) and not options.checkpoint_path:
-        raise ValueError('--saved_model_dir and --tflite_file export trained weights: set '
-                         '--checkpoint_path to a checkpoint or a training directory.')
-    if options.checkpoint_path:
-        checkpoints.resolve_checkpoint(options.checkpoint_path)
-    for flag_name in ('output_file', 'tflite_file'):
-        if getattr(options, flag_name):
-            files.check_writable_file(getattr(options, flag_name), flag_name)
-    if options.saved_model_dir:
-        files.check_writable_directory(options.saved_model_dir, 'saved_model_dir',
-                                       'the SavedModel')
-    if options.saved_model_dir and tf.io.gfile.exists(options.saved_model_dir):
-        found = files.list_directory(options.saved_model_dir)
-        if found:
-            raise ValueError('--saved_model_dir=%s already holds files (%s): choose a new '
-                             'directory or remove it.'
-                             % (options.saved_model_dir, ', '.join(found[:10])))
+    """Fails early, before any graph is built, on settings that cannot work (see
+    `ExportOptions.check_fields`)."""
+    options.check()
 
 
 def export(options):

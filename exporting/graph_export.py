@@ -43,10 +43,9 @@ def model_spec(options):
     Raises:
       ValueError: an unknown dataset or network name; the message lists the valid ones.
     """
-    dataset_dir = options.dataset_dir or None
-    num_classes = (dataset_factory.num_classes(options.dataset_name, dataset_dir)
+    num_classes = (dataset_factory.num_classes(options.dataset_name, options.dataset_dir)
                    - options.labels_offset)
-    image_channels = dataset_factory.image_channels(options.dataset_name, dataset_dir)
+    image_channels = dataset_factory.image_channels(options.dataset_name, options.dataset_dir)
     network_fn = nets_factory.get_network_fn(options.model_name, num_classes=num_classes,
                                              is_training=options.is_training)
     grayscale = options.use_grayscale or image_channels == 1
@@ -76,14 +75,11 @@ def restore_weights(session, checkpoint_path, moving_average_decay=None):
       ValueError: no checkpoint there, or the checkpoint does not fit the network (missing
         variables or other shapes); the message lists them and the flags to check.
     """
-    checkpoint = checkpoints.resolve_checkpoint(checkpoint_path)
-    names_to_variables = checkpoints.variables_by_checkpoint_name(moving_average_decay)
-    checkpoints.check_fits(
-        checkpoint, names_to_variables, 'the network to export',
+    checkpoints.restore_checkpoint(
+        session, checkpoint_path, 'the network to export',
         'Export with the settings the checkpoint was trained with: --model_name, '
         '--dataset_name, --labels_offset, --image_size and --use_grayscale.',
         moving_average_decay, 'export')
-    tf.train.Saver(names_to_variables).restore(session, checkpoint)
 
 
 def export_graph_def(options):

@@ -12,7 +12,6 @@ from datasets import class_names, input_pipeline
 from exporting import graph_export
 
 
-
 def _decode_and_preprocess(encoded_images, spec, preprocessing_name, use_grayscale):
     """float32 [batch, image_size, image_size, input_channels] from string [batch]."""
     eval_image = input_pipeline.eval_image_fn(spec.image_channels, preprocessing_name,
@@ -33,8 +32,7 @@ def build_classifier(options, spec, names):
     """
     encoded_images = tf.placeholder(tf.string, [None], name='encoded_images')
     decoded_images = _decode_and_preprocess(
-        encoded_images, spec, options.preprocessing_name or options.model_name,
-        options.use_grayscale)
+        encoded_images, spec, options.preprocessing, options.use_grayscale)
     # One network serves both signatures: 'preprocessed' feeds this tensor directly.
     images = tf.placeholder_with_default(
         decoded_images, [None, spec.image_size, spec.image_size, spec.input_channels],
@@ -68,7 +66,7 @@ def export_saved_model(options, saved_model_dir):
       ValueError: no checkpoint at options.checkpoint_path, or it does not fit the network.
     """
     spec = graph_export.model_spec(options)
-    names = class_names.class_names(options.dataset_name, options.dataset_dir or None,
+    names = class_names.class_names(options.dataset_name, options.dataset_dir,
                                     spec.num_classes, options.labels_offset)
     with tf.Graph().as_default():
         signatures = build_classifier(options, spec, names)

@@ -11,11 +11,12 @@ import dataclasses
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-import flag_options
-import mixed_precision
 from common import checkpoints, files, serving
+from common.errors import ConfigurationError, DataError, MissingPathError
+from common.session import log_hardware_note, session_config
 from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
+
 
 @dataclasses.dataclass(frozen=True)
 class ClassScore:
@@ -41,35 +42,29 @@ def format_prediction(prediction):
 
 
 def check_options(options):
-    """Fails early, before any graph is built, on settings that cannot work."""
-    if options.checkpoint_path and options.saved_model_dir:
-        raise ValueError('Give either --checkpoint_path (with --model_name) or --saved_model_dir, '
-                         'not both.')
-    if not options.checkpoint_path and not options.saved_model_dir:
-        raise ValueError('Nothing to classify with: set --checkpoint_path (with --model_name) to '
-                         'a checkpoint, or --saved_model_dir to an exported SavedModel.')
-    if options.checkpoint_path and not options.model_name:
-        raise ValueError('Set --model_name to the network --checkpoint_path=%s was trained with.'
-                         % options.checkpoint_path)
-    flag_options.check_ranges(options)
-    if options.model_name:
-        nets_factory.check_image_size(options.model_name, options.image_size, 'image_size')
-    mixed_precision.check_precision(options.mixed_precision)
+    """Fails early, before any graph is built, on settings that cannot work: every option
+    group of `options` (a `ClassifyOptions`) checks its fields."""
+    options.check()
 
 
 def read_images(image_paths):
     """[(path, encoded bytes)] in order, after checking each file decodes as an image.
 
     Raises:
-      ValueError: no paths, a missing file or one that is not a JPEG, PNG, GIF or BMP image.
+      ConfigurationError: no paths, or a directory among them.
+      MissingPathError: a path that does not exist.
+      DataError: a file that is not a JPEG, PNG, GIF or BMP image.
     """
     if not image_paths:
-        raise ValueError('No image files given: pass one or more JPEG or PNG paths after the '
-                         'flags.')
+        raise ConfigurationError('No image files given: pass one or more JPEG or PNG paths after '
+                                 'the flags.')
     encoded_images = []
     for path in image_paths:
+        if tf.io.gfile.isdir(path):
+            raise ConfigurationError('Image file %s is a directory: pass the image files in it '
+                                     '(e.g. %s/*.jpg).' % (path, path.rstrip('/')))
         if not files.is_file(path):
-            raise ValueError('Image file %s does not exist: check the path.' % path)
+            raise MissingPathError('Image file %s does not exist: check the path.' % path)
         encoded_images.append((path, files.read_file(path)))
     with tf.Graph().as_default(), tf.Session() as session:
         encoded = tf.placeholder(tf.string, [])
@@ -80,8 +75,8 @@ def read_images(image_paths):
             except tf.errors.InvalidArgumentError as error:
                 # TensorFlow's first line says what it found; the rest names graph nodes.
                 found = error.message.strip().splitlines()[0]
-                raise ValueError('Cannot read image %s: it is not a JPEG, PNG, GIF or BMP image '
-                                 '(%s). Pass image files only.' % (path, found)) from None
+                raise DataError('Cannot read image %s: it is not a JPEG, PNG, GIF or BMP image '
+                                '(%s). Pass image files only.' % (path, found)) from None
     return encoded_images
 
 
@@ -103,7 +98,6 @@ def classify_with_checkpoint(options, encoded_images):
     Returns:
       A list of `Prediction`, in the order of encoded_images.
     """
-    checkpoint = checkpoints.resolve_checkpoint(options.checkpoint_path)
     names = class_names.class_names(options.dataset_name, options.dataset_dir,
                                     options.num_classes, options.labels_offset)
     image_channels = _image_channels(options)
@@ -113,22 +107,19 @@ def classify_with_checkpoint(options, encoded_images):
         image_size = options.image_size or network_fn.default_image_size
         encoded = tf.placeholder(tf.string, [], name='encoded_image')
         image = input_pipeline.eval_image_fn(
-            image_channels, options.preprocessing_name or options.model_name, image_size)(encoded)
+            image_channels, options.preprocessing, image_size)(encoded)
         logits, _ = network_fn(tf.expand_dims(image, 0))
         probabilities = tf.nn.softmax(tf.reshape(logits, [-1, len(names)]))[0]
-        names_to_variables = checkpoints.variables_by_checkpoint_name(
-            options.moving_average_decay)
-        checkpoints.check_fits(
-            checkpoint, names_to_variables,
-            '--model_name=%s for dataset %r' % (options.model_name, options.dataset_name),
-            'Check --model_name. The last dimension of the logits is the class count: check '
-            '--dataset_name, --num_classes and --labels_offset (1 for 1000-class ImageNet heads '
-            'such as VGG and ResNet V1). When the input channels of the first layer differ, '
-            'the model was trained on a grayscale dataset: pass its --dataset_name (and, for '
-            'tfds:NAME, its --dataset_dir).', options.moving_average_decay, 'classify with')
-        saver = tf.train.Saver(names_to_variables)
-        with tf.Session(config=mixed_precision.session_config(options.mixed_precision)) as session:
-            saver.restore(session, checkpoint)
+        with tf.Session(config=session_config(options.mixed_precision)) as session:
+            checkpoints.restore_checkpoint(
+                session, options.checkpoint_path,
+                '--model_name=%s for dataset %r' % (options.model_name, options.dataset_name),
+                'Check --model_name. The last dimension of the logits is the class count: '
+                'check --dataset_name, --num_classes and --labels_offset (1 for 1000-class '
+                'ImageNet heads such as VGG and ResNet V1). When the input channels of the first '
+                'layer differ, the model was trained on a grayscale dataset: pass its '
+                '--dataset_name (and, for tfds:NAME, its --dataset_dir).',
+                options.moving_average_decay, 'classify with')
             return [Prediction(path, _top_scores(session.run(probabilities, {encoded: data}),
                                                  options.top_k, names))
                     for path, data in encoded_images]
@@ -142,16 +133,17 @@ def classify_with_saved_model(options, encoded_images):
     """
     directory = options.saved_model_dir
     if not tf.saved_model.contains_saved_model(directory):
-        raise ValueError('No SavedModel in --saved_model_dir=%s: point it at an exported model '
-                         'directory (one holding saved_model.pb and variables/).' % directory)
-    config = mixed_precision.session_config(options.mixed_precision)
+        raise MissingPathError('No SavedModel in --saved_model_dir=%s: point it at an exported '
+                               'model directory (one holding saved_model.pb and '
+                               'variables/).' % directory)
+    config = session_config(options.mixed_precision)
     with tf.Graph().as_default(), tf.Session(config=config) as session:
         meta_graph = tf.saved_model.loader.load(session, [tf.saved_model.tag_constants.SERVING],
                                                 directory)
         if serving.SERVING_SIGNATURE not in meta_graph.signature_def:
-            raise ValueError('SavedModel %s has no %r signature (it has: %s); export it again.'
-                             % (directory, serving.SERVING_SIGNATURE,
-                                ', '.join(sorted(meta_graph.signature_def)) or 'none'))
+            raise DataError('SavedModel %s has no %r signature (it has: %s); export it again.'
+                            % (directory, serving.SERVING_SIGNATURE,
+                               ', '.join(sorted(meta_graph.signature_def)) or 'none'))
         signature = meta_graph.signature_def[serving.SERVING_SIGNATURE]
         images_tensor = signature.inputs[serving.INPUT_KEY].name
         outputs = {key: signature.outputs[key].name
@@ -161,8 +153,9 @@ def classify_with_saved_model(options, encoded_images):
             values = session.run(outputs, {images_tensor: [data]})
             exported_k = values[serving.CLASSES].shape[1]
             if options.top_k > exported_k:
-                raise ValueError('SavedModel %s gives the top %d classes only: set --top_k=%d '
-                                 'or less.' % (directory, exported_k, exported_k))
+                raise ConfigurationError('SavedModel %s gives the top %d classes only: set '
+                                         '--top_k=%d or '
+                                         'less.' % (directory, exported_k, exported_k))
             top = [ClassScore(int(class_id), float(values[serving.PROBABILITIES][0][class_id]),
                               name.decode('utf-8'))
                    for class_id, name in zip(values[serving.CLASSES][0][:options.top_k],
@@ -182,7 +175,7 @@ def classify(options, image_paths):
         or a checkpoint that does not fit the model.
     """
     check_options(options)
-    mixed_precision.log_hardware_note(options.mixed_precision)
+    log_hardware_note(options.mixed_precision)
     encoded_images = read_images(image_paths)
     if options.saved_model_dir:
         return classify_with_saved_model(options, encoded_images)

@@ -2,34 +2,34 @@
 
 import dataclasses
 
+from common.errors import ConfigurationError
 from flag_options import option
 from mixed_precision import PrecisionOptions
+from nets import nets_factory
+from option_groups import (CheckpointOptions, DatasetOptions, ImageSizeOptions, ModelOptions,
+                           SavedModelOptions, with_defaults)
 
 
 @dataclasses.dataclass
-class ClassifyOptions(PrecisionOptions):
-    model_name: str | None = option(
-        None, 'The name of the architecture the checkpoint was trained with.')
-    checkpoint_path: str | None = option(
-        None, 'A checkpoint prefix, or a directory whose latest checkpoint is used.')
-    saved_model_dir: str | None = option(
-        None, 'An exported SavedModel to classify with, instead of --model_name and '
-        '--checkpoint_path.')
-    dataset_name: str = option(
-        'imagenet', 'The dataset the model was trained on: its class names and count.')
-    dataset_dir: str | None = option(
-        None, 'The dataset directory: its labels.txt names the classes; for tfds:NAME, the '
-        'TFDS data directory whose dataset info names the classes.')
-    labels_offset: int = option(
-        0, 'The dataset label of model output 0: 1 for ImageNet networks without the '
-        'background class (VGG, ResNet V1).')
+class ClassifyOptions(ImageSizeOptions, SavedModelOptions, CheckpointOptions,
+                      with_defaults(ModelOptions, model_name=None), DatasetOptions,
+                      PrecisionOptions):
+    """Every option of classify_image.py: a network and its checkpoint, or a SavedModel."""
+
     num_classes: int | None = option(
         None, 'The number of model outputs, for datasets this library does not know.', minimum=1)
-    preprocessing_name: str | None = option(
-        None, 'The name of the preprocessing to use (default: --model_name\'s).')
-    image_size: int | None = option(None, 'The side of the network input (default: the '
-                                          'network\'s).', minimum=1)
-    moving_average_decay: float | None = option(
-        None, 'Restore the moving averages of the weights that training with '
-        '--moving_average_decay kept, instead of the weights.', minimum=0.0, maximum=1.0)
     top_k: int = option(5, 'How many of the most probable classes to print per image.', minimum=1)
+
+    def check_fields(self):
+        if self.checkpoint_path and self.saved_model_dir:
+            raise ConfigurationError('Give either --checkpoint_path (with --model_name) or '
+                                     '--saved_model_dir, not both.')
+        if not self.checkpoint_path and not self.saved_model_dir:
+            raise ConfigurationError(
+                'Nothing to classify with: set --checkpoint_path (with --model_name) to a '
+                'checkpoint, or --saved_model_dir to an exported SavedModel.')
+        if self.checkpoint_path and not self.model_name:
+            raise ConfigurationError('Set --model_name to the network --checkpoint_path=%s was '
+                                     'trained with.' % self.checkpoint_path)
+        if self.model_name:
+            nets_factory.check_image_size(self.model_name, self.image_size, 'image_size')

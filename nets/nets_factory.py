@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import tf_slim as slim
 
+from common.errors import ConfigurationError
 from nets import (
     alexnet,
     cifarnet,
@@ -157,8 +158,8 @@ def network_spec(name):
       ValueError: for an unknown name; the message lists the valid names.
     """
     if name not in NETWORKS:
-        raise ValueError('Unknown network %r; valid names: %s (set --model_name).'
-                         % (name, ', '.join(sorted(NETWORKS))))
+        raise ConfigurationError('Unknown network %r; valid names: %s (set --model_name).'
+                                 % (name, ', '.join(sorted(NETWORKS))))
     return NETWORKS[name]
 
 
@@ -167,9 +168,10 @@ def check_image_size(name, image_size, flag):
     below network `name`'s `min_image_size`."""
     spec = network_spec(name)
     if image_size is not None and image_size < spec.min_image_size:
-        raise ValueError('--%s=%d is too small for %s: its smallest input is %d (its default %d).'
-                         % (flag, image_size, name, spec.min_image_size,
-                            spec.default_image_size))
+        raise ConfigurationError('--%s=%d is too small for %s: its smallest input is %d (its '
+                                 'default %d).'
+                                 % (flag, image_size, name, spec.min_image_size,
+                                    spec.default_image_size))
 
 
 def published_num_classes(name):
@@ -205,7 +207,7 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False):
                 # Shape inference reports an image too small as a negative dimension.
                 if 'Negative dimension size' not in str(error):
                     raise
-                raise ValueError(
+                raise ConfigurationError(
                     'Images of %s x %s are too small for %s: its layers shrink them below one '
                     'pixel. Use a larger image size (--train_image_size, --eval_image_size or '
                     '--image_size); the network\'s default is %d.'

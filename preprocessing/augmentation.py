@@ -16,6 +16,8 @@ import math
 
 import tensorflow.compat.v1 as tf
 
+from common.errors import ConfigurationError
+
 AUGMENTATIONS = ('none', 'randaugment', 'autoaugment')
 
 MAX_LEVEL = 10.0
@@ -265,7 +267,8 @@ def autoaugment(image):
 def check_augmentation(name):
     """Raises ValueError unless `name` is one of AUGMENTATIONS."""
     if name not in AUGMENTATIONS:
-        raise ValueError('--augmentation=%s: use one of %s.' % (name, ', '.join(AUGMENTATIONS)))
+        raise ConfigurationError('--augmentation=%s: use one of %s.'
+                                 % (name, ', '.join(AUGMENTATIONS)))
 
 
 def image_augmenter(name, randaugment_num_layers=2, randaugment_magnitude=9.0):

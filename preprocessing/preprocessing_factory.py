@@ -4,6 +4,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
+from common.errors import ConfigurationError
 from nets import nets_factory
 from preprocessing import (
     cifarnet_preprocessing,
@@ -32,8 +33,8 @@ PREPROCESSING_MODULES = {
 
 def _style_module(name):
     if name not in PREPROCESSING_MODULES:
-        raise ValueError('Preprocessing name [%s] was not recognized; valid names: %s'
-                         % (name, ', '.join(sorted(PREPROCESSING_MODULES))))
+        raise ConfigurationError('Preprocessing name [%s] was not recognized; valid names: %s'
+                                 % (name, ', '.join(sorted(PREPROCESSING_MODULES))))
     return PREPROCESSING_MODULES[name]
 
 

@@ -12,8 +12,10 @@ import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
+from absl import flags
 
 import tf_compat  # noqa: F401
+import flag_options
 from datasets import dataset_utils
 from training import trainer
 from training.train_options import TrainOptions
@@ -176,3 +178,12 @@ def make_random_split(path, num_images, labels, channels, image_format, size_ran
     image_labels = [labels[index % len(labels)] for index in range(num_images)]
     bboxes = [[(0.1, 0.2, 0.8, 0.9)]] * num_images if image_format == 'jpeg' else None
     write_records(path, images, image_labels, image_format, bboxes)
+
+
+def parsed_default_flags(options_class, script):
+    """The absl FlagValues of `options_class`'s flags, parsed from a command line of `script`
+    alone: every flag at its default."""
+    flag_values = flags.FlagValues()
+    flag_options.define_flags(options_class, flag_values)
+    flag_values([script])
+    return flag_values

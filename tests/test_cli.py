@@ -71,8 +71,11 @@ BAD_INVOCATIONS = [
     ('export_inference_graph.py', ['--model_name=lenet'], 'Nothing to export: set --output_file'),
     ('classify_image.py', ['--model_name=lenet', '{tmp}/notes.txt'],
      'Nothing to classify with: set --checkpoint_path'),
-    ('download_and_convert_data.py', ['--dataset_name=pets', '--dataset_dir={tmp}/pets'],
-     "No converter for dataset 'pets'; valid names: "),
+    ('classify_image.py',
+     ['--model_name=lenet', '--checkpoint_path={tmp}', '--dataset_name=digits',
+      '--dataset_dir={data}', '{tmp}/garbage'],
+     'Image file {tmp}/garbage is a directory: pass the image files in it (e.g. '
+     '{tmp}/garbage/*.jpg).'),
     ('download_and_convert_data.py', ['--dataset_name=digits'], 'Set --dataset_dir'),
     ('train_image_classifier.py',
      ['--model_name=lenet', '--dataset_name=digits', '--dataset_dir={tmp}/garbage',
@@ -112,6 +115,7 @@ BAD_FLAG_VALUES = [
     ('benchmark_nets.py', '--mode=backward', 'mode'),
     ('benchmark_nets.py', '--mixed_precision=half', 'mixed_precision'),
     ('benchmark_input.py', '--generate_images=-5', 'generate_images'),
+    ('download_and_convert_data.py', '--dataset_name=pets', 'dataset_name'),
 ]
 
 
@@ -141,11 +145,11 @@ def test_debug_shows_the_traceback(digits_dir, tmp_path):
                         cwd=tmp_path)
     assert result.returncode != 0
     assert 'Traceback (most recent call last)' in result.stderr
-    assert 'ValueError: ' + expected in result.stderr
+    assert 'ConfigurationError: ' + expected in result.stderr
 
 
 def test_expected_errors_become_lines_and_bugs_do_not():
-    assert cli.error_line(ValueError('--top_k=0: set it to 1 or more.')) == (
+    assert cli.error_line(errors.ConfigurationError('--top_k=0: set it to 1 or more.')) == (
         'error: --top_k=0: set it to 1 or more.')
     assert cli.error_line(FileNotFoundError('No file x.')) == 'error: No file x.'
     assert isinstance(trainer.NonFiniteLossError('diverged'), errors.UserError)
@@ -157,8 +161,9 @@ def test_expected_errors_become_lines_and_bugs_do_not():
     assert cli.error_line(out_of_memory) == (
         'error: out of memory. Lower --batch_size (or the image size) and run again. (OOM when '
         'allocating tensor with shape [64,299,299,3])')
-    # A bug keeps its traceback.
+    # A bug keeps its traceback, a ValueError (TensorFlow's, numpy's) too.
     assert cli.error_line(KeyError('images')) is None
+    assert cli.error_line(ValueError('Shapes (4, 10) and (4, 9) are incompatible')) is None
     assert cli.error_line(tf.errors.InternalError(None, None, 'internal')) is None
 
 

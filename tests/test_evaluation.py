@@ -16,9 +16,8 @@ import time
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from absl import flags
+from support import parsed_default_flags
 
-import flag_options
 from common.errors import UserError
 from evaluation import best_checkpoint, evaluator, metrics, results
 from evaluation.eval_options import EvalOptions
@@ -104,9 +103,7 @@ TF_SLIM_EVAL_FLAG_DEFAULTS = {
 
 
 def test_every_tf_slim_eval_flag_exists_with_its_default():
-    flag_values = flags.FlagValues()
-    flag_options.define_flags(EvalOptions, flag_values)
-    flag_values(['eval_image_classifier.py'])
+    flag_values = parsed_default_flags(EvalOptions, 'eval_image_classifier.py')
     defaults = {name: flag_values[name].value for name in TF_SLIM_EVAL_FLAG_DEFAULTS}
     assert defaults == TF_SLIM_EVAL_FLAG_DEFAULTS
     # Additions: evaluate once unless asked to watch for checkpoints.

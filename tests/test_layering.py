@@ -14,14 +14,14 @@ import sys
 import pytest
 from support import ROOT
 
-FOUNDATION = ('tf_compat', 'flag_options', 'mixed_precision', 'common')
+FOUNDATION = ('tf_compat', 'flag_options', 'option_groups', 'mixed_precision', 'common')
 LAYERS = (
     FOUNDATION,
     ('nets', 'preprocessing', 'datasets', 'deployment'),
     ('training', 'evaluation', 'exporting', 'inference', 'benchmarks'),
 )
 PACKAGES = [name for layer in LAYERS for name in layer if name not in (
-    'tf_compat', 'flag_options', 'mixed_precision')]
+    'tf_compat', 'flag_options', 'option_groups', 'mixed_precision')]
 LAYER_OF = {name: index for index, layer in enumerate(LAYERS) for name in layer}
 
 # (importing package, imported module): the public module one package of a layer uses from

@@ -12,7 +12,9 @@ from tensorflow.core.protobuf import rewriter_config_pb2
 
 import flag_options
 import mixed_precision
+from benchmarks import network_timing
 from common import devices
+from common import session as sessions
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from inference import classifier
@@ -24,32 +26,34 @@ ON = rewriter_config_pb2.RewriterConfig.ON
 
 
 def test_float32_leaves_the_session_config_as_it_was():
-    assert mixed_precision.session_config().SerializeToString() == tf.ConfigProto(
+    assert sessions.session_config().SerializeToString() == tf.ConfigProto(
         allow_soft_placement=True).SerializeToString()
-    assert mixed_precision.session_config('float32') == mixed_precision.session_config()
+    assert sessions.session_config('float32') == sessions.session_config()
 
 
 def test_bfloat16_and_float16_turn_on_their_graph_rewrite():
-    bfloat16 = mixed_precision.session_config('bfloat16').graph_options.rewrite_options
+    bfloat16 = sessions.session_config('bfloat16').graph_options.rewrite_options
     assert bfloat16.auto_mixed_precision_onednn_bfloat16 == ON
     assert bfloat16.auto_mixed_precision != ON
-    float16 = mixed_precision.session_config('float16').graph_options.rewrite_options
+    float16 = sessions.session_config('float16').graph_options.rewrite_options
     assert float16.auto_mixed_precision == ON
     assert float16.auto_mixed_precision_onednn_bfloat16 != ON
     # A cluster's config keeps its own settings.
     config = tf.ConfigProto(device_filters=['/job:ps'])
-    assert mixed_precision.configure_session(config, 'bfloat16').device_filters == ['/job:ps']
+    assert sessions.configure_session(config, 'bfloat16').device_filters == ['/job:ps']
 
 
 def test_an_unknown_precision_lists_the_valid_ones(tmp_path):
     valid = 'valid values: float32, bfloat16, float16'
     with pytest.raises(ValueError, match="'float64' is not a precision; " + valid):
-        mixed_precision.check_precision('float64')
-    with pytest.raises(ValueError, match=valid):
+        sessions.check_precision('float64')
+    # Options built in code: the choices are checked with the ranges.
+    choices = '--mixed_precision=half is not a valid value: it must be one of ' + valid[14:]
+    with pytest.raises(ValueError, match=choices):
         trainer.check_options(TrainOptions(train_dir=str(tmp_path), mixed_precision='half'))
-    with pytest.raises(ValueError, match=valid):
+    with pytest.raises(ValueError, match=choices):
         evaluator.check_options(EvalOptions(mixed_precision='half'))
-    with pytest.raises(ValueError, match=valid):
+    with pytest.raises(ValueError, match=choices):
         classifier.check_options(ClassifyOptions(saved_model_dir='x', mixed_precision='half'))
     # On the command line absl rejects the value while parsing the flags.
     flag_values = flags.FlagValues()
@@ -72,7 +76,7 @@ def test_float16_settings_that_cannot_work_fail_before_the_graph(tmp_path):
 
 
 def test_start_up_note_tells_what_the_precision_does_on_this_machine(tmp_path):
-    note = mixed_precision.hardware_note
+    note = sessions.hardware_note
     assert note('float32') is None
     level, message = note('bfloat16', gpu=False, flags={'avx512f', 'avx2'})
     assert level == absl_logging.WARNING
@@ -88,8 +92,8 @@ def test_start_up_note_tells_what_the_precision_does_on_this_machine(tmp_path):
     assert note('float16', gpu=True)[0] == absl_logging.INFO
     cpuinfo = tmp_path / 'cpuinfo'
     cpuinfo.write_text('processor\t: 0\nflags\t\t: fpu avx512f amx_bf16\n\n')
-    assert mixed_precision.cpu_flags(str(cpuinfo)) == {'fpu', 'avx512f', 'amx_bf16'}
-    assert mixed_precision.cpu_flags(str(tmp_path / 'missing')) is None
+    assert sessions.cpu_flags(str(cpuinfo)) == {'fpu', 'avx512f', 'amx_bf16'}
+    assert sessions.cpu_flags(str(tmp_path / 'missing')) is None
 
 
 def _op_dtypes(model_name, precision):
@@ -98,8 +102,9 @@ def _op_dtypes(model_name, precision):
     with tf.Graph().as_default():
         options = TrainOptions(model_name=model_name, batch_size=2, mixed_precision=precision,
                                optimizer='momentum')
-        train_op = train_graph.build_train_graph(options, synthetic_num_classes=10).train_tensor
-        with tf.Session(config=mixed_precision.session_config(precision)) as session:
+        train_op = train_graph.build_train_graph(
+            options, network_timing.synthetic_input(options, 10)).train_tensor
+        with tf.Session(config=sessions.session_config(precision)) as session:
             session.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             run_metadata = tf.RunMetadata()
             session.run(train_op, options=tf.RunOptions(output_partition_graphs=True),
@@ -114,9 +119,9 @@ def _op_dtypes(model_name, precision):
 
 def test_the_total_loss_summary_is_tagged_total_loss():
     with tf.Graph().as_default():
-        train_graph.build_train_graph(TrainOptions(model_name='lenet', batch_size=2),
-                                      synthetic_num_classes=10)
-        with tf.Session(config=mixed_precision.session_config()) as session:
+        options = TrainOptions(model_name='lenet', batch_size=2)
+        train_graph.build_train_graph(options, network_timing.synthetic_input(options, 10))
+        with tf.Session(config=sessions.session_config()) as session:
             session.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             summary = tf.Summary.FromString(session.run(tf.summary.merge_all()))
     tags = {value.tag for value in summary.value}

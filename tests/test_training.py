@@ -7,8 +7,7 @@ import os
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from support import digits_train_options
-from absl import flags
+from support import digits_train_options, parsed_default_flags
 
 import flag_options
 
@@ -191,9 +190,7 @@ TF_SLIM_TRAINING_FLAG_DEFAULTS = {
 
 
 def test_every_tf_slim_training_flag_exists_with_its_default():
-    flag_values = flags.FlagValues()
-    flag_options.define_flags(TrainOptions, flag_values)
-    flag_values(['train_image_classifier.py'])
+    flag_values = parsed_default_flags(TrainOptions, 'train_image_classifier.py')
     defaults = {name: flag_values[name].value for name in TF_SLIM_TRAINING_FLAG_DEFAULTS}
     assert defaults == TF_SLIM_TRAINING_FLAG_DEFAULTS
     # Additions, off by default.

@@ -9,6 +9,8 @@ import tf_slim as slim
 from PIL import Image, ImageEnhance, ImageOps
 from support import digits_train_options
 
+from benchmarks import network_timing
+from common.errors import ConfigurationError
 from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from nets.nasnet import nasnet
@@ -39,7 +41,8 @@ def test_clipping_bounds_the_global_norm_of_the_applied_update(precision):
                                    weight_decay=0.0, mixed_precision=precision,
                                    initial_loss_scale=1024.0,
                                    clip_gradient_norm=clip_gradient_norm)
-            graph = train_graph.build_train_graph(options, synthetic_num_classes=10)
+            graph = train_graph.build_train_graph(
+                options, network_timing.synthetic_input(options, 10))
             weights = tf.trainable_variables()
             with tf.Session() as session:
                 session.run([tf.global_variables_initializer(),
@@ -350,8 +353,9 @@ def test_drop_path_flag_is_checked_against_the_network(tmp_path):
 
 
 def test_an_unknown_augmentation_lists_the_known_ones(tmp_path):
-    with pytest.raises(ValueError, match='--augmentation=randaug: use one of none, '
-                                         'randaugment, autoaugment'):
+    with pytest.raises(ConfigurationError, match='--augmentation=randaug is not a valid value: '
+                                                 'it must be one of none, randaugment, '
+                                                 'autoaugment'):
         trainer.check_options(TrainOptions(train_dir=str(tmp_path), augmentation='randaug'))
 
 

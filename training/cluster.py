@@ -20,8 +20,8 @@ import os
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-import mixed_precision
-from common.errors import UserError
+from common import session as sessions
+from common.errors import ConfigurationError
 
 PS_JOB = 'ps'
 WORKER_JOB = 'worker'
@@ -60,8 +60,8 @@ class ClusterConfig:
         addresses = self.ps_hosts + self.worker_hosts
         repeated = sorted({address for address in addresses if addresses.count(address) > 1})
         if repeated:
-            raise UserError('%s is listed more than once in the cluster; give every task its '
-                            'own host:port.' % ', '.join(repeated))
+            raise ConfigurationError('%s is listed more than once in the cluster; give every task '
+                                     'its own host:port.' % ', '.join(repeated))
 
     @property
     def num_ps_tasks(self):
@@ -101,15 +101,17 @@ def _port_of(address, source):
     well_formed = (bool(host) and host.isprintable() and not any(char.isspace() for char in host)
                    and port.isascii() and port.isdigit())
     if not well_formed:
-        raise UserError('%s: %s is not a host:port address; write it like "localhost:2222".'
-                        % (source, _shown(address)))
+        raise ConfigurationError('%s: %s is not a host:port address; write it like '
+                                 '"localhost:2222".'
+                                 % (source, _shown(address)))
     # TensorFlow allows leading zeros; int() refuses a string of more than 4300 digits.
     significant_digits = port.lstrip('0') or '0'
     number = int(significant_digits) if len(significant_digits) <= len(str(_HIGHEST_PORT)) else None
     if number is None or not 1 <= number <= _HIGHEST_PORT:
-        raise UserError('%s: %s has port %s, outside 1-%d (TensorFlow would listen on another '
-                        'port): use a port from 1 to %d.'
-                        % (source, _shown(address), _shown(port), _HIGHEST_PORT, _HIGHEST_PORT))
+        raise ConfigurationError('%s: %s has port %s, outside 1-%d (TensorFlow would listen on '
+                                 'another port): use a port from 1 to %d.'
+                                 % (source, _shown(address), _shown(port), _HIGHEST_PORT,
+                                    _HIGHEST_PORT))
     return number
 
 
@@ -145,34 +147,36 @@ def cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
     if not (ps_hosts or worker_hosts or job_name):
         return _cluster_from_tf_config()
     if not ps_hosts and not worker_hosts:
-        raise UserError('--job_name=%s is set but --ps_hosts and --worker_hosts are not: set '
-                        'them to the cluster\'s addresses, or unset --job_name to train on '
-                        'this machine alone.' % job_name)
+        raise ConfigurationError('--job_name=%s is set but --ps_hosts and --worker_hosts are not: '
+                                 'set them to the cluster\'s addresses, or unset --job_name to '
+                                 'train on this machine alone.' % job_name)
     if not ps_hosts or not worker_hosts:
         given, missing = (('--ps_hosts', '--worker_hosts') if ps_hosts
                           else ('--worker_hosts', '--ps_hosts'))
-        raise UserError(
+        raise ConfigurationError(
             '%s is set but %s is not: parameter-server training needs both (at least one '
             'parameter server and one worker); set neither to train on this machine alone.'
             % (given, missing))
     if not job_name:
-        raise UserError('--ps_hosts and --worker_hosts are set but --job_name is not: set '
-                        '--job_name=worker or --job_name=ps (and --task) for this process.')
+        raise ConfigurationError('--ps_hosts and --worker_hosts are set but --job_name is not: set '
+                                 '--job_name=worker or --job_name=ps (and --task) for this '
+                                 'process.')
     if job_name not in (PS_JOB, WORKER_JOB):
-        raise UserError('--job_name=%s is not a job of the cluster: use --job_name=worker or '
-                        '--job_name=ps.' % job_name)
+        raise ConfigurationError('--job_name=%s is not a job of the cluster: use --job_name=worker '
+                                 'or --job_name=ps.' % job_name)
     ps = _parse_hosts(ps_hosts, '--ps_hosts')
     workers = _parse_hosts(worker_hosts, '--worker_hosts')
     if not ps:
-        raise UserError('--ps_hosts=%r lists no host: parameter-server training needs at '
-                        'least one, like --ps_hosts=localhost:2222.' % ps_hosts)
+        raise ConfigurationError('--ps_hosts=%r lists no host: parameter-server training needs at '
+                                 'least one, like --ps_hosts=localhost:2222.' % ps_hosts)
     if not workers:
-        raise UserError('--worker_hosts=%r lists no host: list at least one, like '
-                        '--worker_hosts=localhost:2223.' % worker_hosts)
+        raise ConfigurationError('--worker_hosts=%r lists no host: list at least one, like '
+                                 '--worker_hosts=localhost:2223.' % worker_hosts)
     num_tasks = len(ps if job_name == PS_JOB else workers)
     if not 0 <= task < num_tasks:
-        raise UserError('--task=%d is out of range: --%s_hosts lists %d host(s), so use --task '
-                        'from 0 to %d.' % (task, job_name, num_tasks, num_tasks - 1))
+        raise ConfigurationError('--task=%d is out of range: --%s_hosts lists %d host(s), so use '
+                                 '--task from 0 to '
+                                 '%d.' % (task, job_name, num_tasks, num_tasks - 1))
     return ClusterConfig(ps, workers, job_name, task)
 
 
@@ -191,9 +195,10 @@ def _cluster_from_tf_config():
         if task is not None:
             _check_task_shape(task)
             if task['type'] not in (WORKER_JOB, CHIEF_JOB) or task['index'] != 0:
-                raise UserError('TF_CONFIG has the "task" %s but no "cluster": add the "cluster" '
-                                'it belongs to, or remove "task" to train on this machine alone.'
-                                % _shown(task))
+                raise ConfigurationError('TF_CONFIG has the "task" %s but no "cluster": add the '
+                                         '"cluster" it belongs to, or remove "task" to train on '
+                                         'this machine alone.'
+                                         % _shown(task))
         logging.info('TF_CONFIG has no "cluster": training on this machine alone.')
         return None
     cluster = tf_config['cluster']
@@ -219,29 +224,31 @@ def _checked_tf_config(text):
     try:
         tf_config = json.loads(text, object_pairs_hook=_object_without_repeated_keys)
     except json.JSONDecodeError as error:
-        raise UserError('TF_CONFIG is not valid JSON (%s): fix it or unset it to train on this '
-                        'machine alone.' % error) from None
+        raise ConfigurationError('TF_CONFIG is not valid JSON (%s): fix it or unset it to train on '
+                                 'this machine alone.' % error) from None
     except RecursionError:
-        raise UserError('TF_CONFIG nests too deeply to be a cluster config (it starts %s): fix '
-                        'it or unset it to train on this machine alone.'
-                        % _shown(text[:20])) from None
+        raise ConfigurationError('TF_CONFIG nests too deeply to be a cluster config (it starts '
+                                 '%s): fix it or unset it to train on this machine alone.'
+                                 % _shown(text[:20])) from None
     if not isinstance(tf_config, dict):
-        raise UserError('TF_CONFIG must be a JSON object like {"cluster": {...}, "task": '
-                        '{...}}, not %s.' % _shown(tf_config))
+        raise ConfigurationError('TF_CONFIG must be a JSON object like {"cluster": {...}, "task": '
+                                 '{...}}, not %s.' % _shown(tf_config))
     for key in tf_config:
         if key in _ESTIMATOR_KEYS:
-            raise UserError('TF_CONFIG has %s, which only tf.estimator reads: remove it (this '
-                            'trainer takes its settings from flags, like --train_dir).'
-                            % _shown(key))
+            raise ConfigurationError('TF_CONFIG has %s, which only tf.estimator reads: remove it '
+                                     '(this trainer takes its settings from flags, like '
+                                     '--train_dir).'
+                                     % _shown(key))
         if key not in _TF_CONFIG_KEYS:
-            raise UserError('TF_CONFIG has the unknown key %s%s: TF_CONFIG takes %s.'
-                            % (_shown(key), _suggestion(key, _TF_CONFIG_KEYS),
-                               _listed(_TF_CONFIG_KEYS)))
+            raise ConfigurationError('TF_CONFIG has the unknown key %s%s: TF_CONFIG takes %s.'
+                                     % (_shown(key), _suggestion(key, _TF_CONFIG_KEYS),
+                                        _listed(_TF_CONFIG_KEYS)))
     rpc_layer = tf_config.get('rpc_layer', _RPC_LAYER)
     if rpc_layer != _RPC_LAYER:
-        raise UserError('TF_CONFIG "rpc_layer" is %s, but this trainer\'s servers speak only '
-                        '"%s": set "%s" or remove it.' % (_shown(rpc_layer), _RPC_LAYER,
-                                                          _RPC_LAYER))
+        raise ConfigurationError('TF_CONFIG "rpc_layer" is %s, but this trainer\'s servers speak '
+                                 'only "%s": set "%s" or remove '
+                                 'it.' % (_shown(rpc_layer), _RPC_LAYER,
+                                                                   _RPC_LAYER))
     return tf_config
 
 
@@ -251,8 +258,8 @@ def _object_without_repeated_keys(pairs):
     if len(json_object) < len(pairs):
         key_counts = collections.Counter(key for key, _ in pairs)
         repeated = next(key for key, count in key_counts.items() if count > 1)
-        raise UserError('TF_CONFIG gives the key %s twice in one object: keep one.'
-                        % _shown(repeated))
+        raise ConfigurationError('TF_CONFIG gives the key %s twice in one object: keep one.'
+                                 % _shown(repeated))
     return json_object
 
 
@@ -270,67 +277,70 @@ def _listed(keys):
 def _check_cluster(cluster):
     """Raises UserError unless TF_CONFIG's "cluster" is a ps/worker/chief cluster."""
     if not isinstance(cluster, dict) or not cluster:
-        raise UserError('TF_CONFIG "cluster" must map job names to lists of "host:port", like '
-                        '%s, not %s: fix it, or remove "cluster" to train on this machine alone.'
-                        % (_CLUSTER_EXAMPLE, _shown(cluster)))
+        raise ConfigurationError('TF_CONFIG "cluster" must map job names to lists of "host:port", '
+                                 'like %s, not %s: fix it, or remove "cluster" to train on this '
+                                 'machine alone.'
+                                 % (_CLUSTER_EXAMPLE, _shown(cluster)))
     unknown_jobs = [job for job in cluster if job not in (PS_JOB, WORKER_JOB, CHIEF_JOB)]
     if unknown_jobs:
-        raise UserError('TF_CONFIG "cluster" has job(s) %s: this trainer runs only "chief", '
-                        '"worker" and "ps"; remove the others.'
-                        % ', '.join(_shown(job) for job in unknown_jobs))
+        raise ConfigurationError('TF_CONFIG "cluster" has job(s) %s: this trainer runs only '
+                                 '"chief", "worker" and "ps"; remove the others.'
+                                 % ', '.join(_shown(job) for job in unknown_jobs))
     for job, hosts in cluster.items():
         if not isinstance(hosts, list) or not all(isinstance(host, str) for host in hosts):
-            raise UserError('TF_CONFIG "cluster" job "%s" must be a list of "host:port" '
-                            'strings, not %s.' % (job, _shown(hosts)))
+            raise ConfigurationError('TF_CONFIG "cluster" job "%s" must be a list of "host:port" '
+                                     'strings, not %s.' % (job, _shown(hosts)))
         for host in hosts:
             _port_of(host, 'TF_CONFIG "cluster" job "%s"' % job)
     if len(cluster.get(CHIEF_JOB, ())) > 1:
-        raise UserError('TF_CONFIG "cluster" lists %d "chief" hosts; a cluster has one chief '
-                        '(list the others under "worker").' % len(cluster[CHIEF_JOB]))
+        raise ConfigurationError('TF_CONFIG "cluster" lists %d "chief" hosts; a cluster has one '
+                                 'chief (list the others under '
+                                 '"worker").' % len(cluster[CHIEF_JOB]))
     if not cluster.get(PS_JOB):
-        raise UserError('TF_CONFIG "cluster" has no "ps" hosts: parameter-server training '
-                        'needs at least one, like "ps": ["host:2222"].')
+        raise ConfigurationError('TF_CONFIG "cluster" has no "ps" hosts: parameter-server training '
+                                 'needs at least one, like "ps": ["host:2222"].')
     if not cluster.get(CHIEF_JOB) and not cluster.get(WORKER_JOB):
-        raise UserError('TF_CONFIG "cluster" has no "worker" or "chief" hosts: list at least '
-                        'one, like "worker": ["host:2223"].')
+        raise ConfigurationError('TF_CONFIG "cluster" has no "worker" or "chief" hosts: list at '
+                                 'least one, like "worker": ["host:2223"].')
 
 
 def _check_task_shape(task):
     """Raises UserError unless TF_CONFIG's "task" is {"type": <str>, "index": <int>, ...}."""
     if not isinstance(task, dict):
-        raise UserError('TF_CONFIG "task" must be an object like %s, not %s.'
-                        % (_TASK_EXAMPLE, _shown(task)))
+        raise ConfigurationError('TF_CONFIG "task" must be an object like %s, not %s.'
+                                 % (_TASK_EXAMPLE, _shown(task)))
     for key in task:
         if key not in _TASK_KEYS:
-            raise UserError('TF_CONFIG "task" has the unknown key %s%s: "task" takes %s.'
-                            % (_shown(key), _suggestion(key, _TASK_KEYS), _listed(_TASK_KEYS)))
+            raise ConfigurationError('TF_CONFIG "task" has the unknown key %s%s: "task" takes %s.'
+                                     % (_shown(key), _suggestion(key, _TASK_KEYS),
+                                        _listed(_TASK_KEYS)))
     if 'type' not in task or 'index' not in task:
-        raise UserError('TF_CONFIG "task" needs a "type" and an "index", like %s, not %s.'
-                        % (_TASK_EXAMPLE, _shown(task)))
+        raise ConfigurationError('TF_CONFIG "task" needs a "type" and an "index", like %s, not %s.'
+                                 % (_TASK_EXAMPLE, _shown(task)))
     if not isinstance(task['type'], str):
-        raise UserError('TF_CONFIG "task" "type" must be a job name like "worker", not %s.'
-                        % _shown(task['type']))
+        raise ConfigurationError('TF_CONFIG "task" "type" must be a job name like "worker", not %s.'
+                                 % _shown(task['type']))
     # JSON's true is a Python bool, and a bool is an int: TensorFlow would read it as task 1.
     if isinstance(task['index'], bool) or not isinstance(task['index'], int):
-        raise UserError('TF_CONFIG "task" "index" must be a whole number like 0, not %s.'
-                        % _shown(task['index']))
+        raise ConfigurationError('TF_CONFIG "task" "index" must be a whole number like 0, not %s.'
+                                 % _shown(task['index']))
 
 
 def _check_task(task, cluster):
     """Raises UserError unless TF_CONFIG's "task" names a task of its checked `cluster`."""
     if task is None:
-        raise UserError('TF_CONFIG has no "task" of this process: add one like "task": %s.'
-                        % _TASK_EXAMPLE)
+        raise ConfigurationError('TF_CONFIG has no "task" of this process: add one like "task": %s.'
+                                 % _TASK_EXAMPLE)
     _check_task_shape(task)
     task_type, index = task['type'], task['index']
     if task_type not in cluster:
-        raise UserError('TF_CONFIG "task" type %s is not a job of its "cluster" (%s): use one '
-                        'of those.' % (_shown(task_type), ', '.join(sorted(cluster))))
+        raise ConfigurationError('TF_CONFIG "task" type %s is not a job of its "cluster" (%s): use '
+                                 'one of those.' % (_shown(task_type), ', '.join(sorted(cluster))))
     num_tasks = len(cluster[task_type])
     if not 0 <= index < num_tasks:
-        raise UserError('TF_CONFIG "task" index %s is out of range: "cluster" lists %d "%s" '
-                        'host(s), so use an index from 0 to %d.'
-                        % (_shown(index), num_tasks, task_type, num_tasks - 1))
+        raise ConfigurationError('TF_CONFIG "task" index %s is out of range: "cluster" lists %d '
+                                 '"%s" host(s), so use an index from 0 to %d.'
+                                 % (_shown(index), num_tasks, task_type, num_tasks - 1))
 
 
 def device_filter_config(cluster):
@@ -343,7 +353,7 @@ def device_filter_config(cluster):
         device_filters = ['/job:ps/task:%d' % cluster.task_index]
     else:
         device_filters = ['/job:ps', '/job:worker/task:%d' % cluster.task_index]
-    config = mixed_precision.session_config()
+    config = sessions.session_config()
     config.device_filters.extend(device_filters)
     return config
 

@@ -4,7 +4,9 @@ import dataclasses
 
 import tensorflow.compat.v1 as tf
 
+from common.errors import ConfigurationError
 from flag_options import option
+from option_groups import OptionGroup
 
 DECAY_TYPES = ('cosine', 'exponential', 'fixed', 'polynomial')
 
@@ -12,12 +14,10 @@ OPTIMIZERS = ('adadelta', 'adagrad', 'adam', 'ftrl', 'momentum', 'rmsprop', 'sgd
 
 
 @dataclasses.dataclass
-class OptimizerOptions:
+class OptimizerOptions(OptionGroup):
     """TF-Slim's optimizer flags."""
 
-    optimizer: str = option(
-        'rmsprop', 'The name of the optimizer, one of "adadelta", "adagrad", "adam", "ftrl", '
-        '"momentum", "sgd" or "rmsprop".')
+    optimizer: str = option('rmsprop', 'The name of the optimizer.', choices=OPTIMIZERS)
     adadelta_rho: float = option(0.95, 'The decay rate for adadelta.', minimum=0.0, maximum=1.0)
     adagrad_initial_accumulator_value: float = option(
         0.1, 'Starting value for the AdaGrad accumulators.', minimum=0.0)
@@ -39,13 +39,13 @@ class OptimizerOptions:
 
 
 @dataclasses.dataclass
-class LearningRateOptions:
+class LearningRateOptions(OptionGroup):
     """TF-Slim's learning-rate flags, and warm-up."""
 
     learning_rate_decay_type: str = option(
-        'exponential', 'Specifies how the learning rate is decayed. One of "fixed", '
-        '"exponential", "polynomial" or "cosine" (from --learning_rate down to '
-        '--end_learning_rate at --max_number_of_steps).')
+        'exponential', 'Specifies how the learning rate is decayed (exponential decays in '
+        'steps; cosine goes from --learning_rate down to --end_learning_rate at '
+        '--max_number_of_steps).', choices=DECAY_TYPES)
     learning_rate: float = option(0.01, 'Initial learning rate.', minimum=0.0)
     end_learning_rate: float = option(
         0.0001, 'The minimal end learning rate used by a polynomial decay learning rate.',
@@ -107,7 +107,7 @@ def _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps, s
             cycle=False, name='polynomial_decay_learning_rate')
     if decay_type == 'cosine':
         if not max_number_of_steps or max_number_of_steps <= warmup_steps:
-            raise ValueError(
+            raise ConfigurationError(
                 '--learning_rate_decay_type=cosine decays to --end_learning_rate at '
                 '--max_number_of_steps: set --max_number_of_steps (larger than the %d '
                 'warm-up steps).' % warmup_steps)
@@ -116,8 +116,8 @@ def _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps, s
             max_number_of_steps - warmup_steps,
             alpha=options.end_learning_rate / options.learning_rate,
             name='cosine_decay_learning_rate')
-    raise ValueError('Unknown --learning_rate_decay_type %r; valid types: %s.'
-                     % (decay_type, ', '.join(DECAY_TYPES)))
+    raise ConfigurationError('Unknown --learning_rate_decay_type %r; valid types: %s.'
+                             % (decay_type, ', '.join(DECAY_TYPES)))
 
 
 def clip_gradients(grads_and_vars, max_norm):
@@ -168,5 +168,5 @@ def make_optimizer(options, learning_rate):
             epsilon=options.opt_epsilon)
     if name == 'sgd':
         return tf.train.GradientDescentOptimizer(learning_rate)
-    raise ValueError('Unknown --optimizer %r; valid optimizers: %s.'
-                     % (name, ', '.join(OPTIMIZERS)))
+    raise ConfigurationError('Unknown --optimizer %r; valid optimizers: %s.'
+                             % (name, ', '.join(OPTIMIZERS)))

@@ -3,12 +3,14 @@
 import dataclasses
 import functools
 import inspect
+from collections.abc import Callable
 
 import tensorflow.compat.v1 as tf
 
 import flag_options
-import mixed_precision
 from common import checkpoints
+from common.errors import ConfigurationError
+from common.session import FLOAT16
 from datasets import dataset_factory, input_pipeline
 from deployment import model_deploy
 from nets import nets_factory
@@ -42,8 +44,9 @@ def variables_to_train(trainable_scopes):
     unmatched = checkpoints.log_scope_selections('--trainable_scopes', scopes, names)
     if len(unmatched) == len(scopes):
         known = sorted({checkpoints.layer_scope(name) for name in names})
-        raise ValueError('--trainable_scopes: %s match(es) no trainable variable. The model\'s '
-                         'scopes are: %s.' % (', '.join(unmatched), ', '.join(known)))
+        raise ConfigurationError('--trainable_scopes: %s match(es) no trainable variable. The '
+                                 'model\'s scopes are: %s.'
+                                 % (', '.join(unmatched), ', '.join(known)))
     return [v for v in trainable if checkpoints.in_scopes(v.op.name, scopes)]
 
 
@@ -110,12 +113,33 @@ class TrainGraph:
     loss_scale_optimizer: loss_scaling.LossScaleOptimizer | None = None
 
 
-def build_train_graph(options, synthetic_num_classes=None):
+@dataclasses.dataclass(frozen=True)
+class TrainInput:
+    """What the clones train on.
+
+    dataset_split: the split read; its num_samples is the epoch of the learning-rate schedule.
+    num_classes: the classes of the labels, the outputs of the network.
+    make_batches: (image_size, deploy_config) -> a function returning the next batch,
+      {'images': float32 [batch, image_size, image_size, C], 'labels': int64 [batch],
+      'skipped': int64 [] (records that could not be read so far)}.
+    """
+
+    dataset_split: object
+    num_classes: int
+    make_batches: Callable
+
+
+def dataset_input(options):
+    """The `TrainInput` reading the options' dataset split through the input pipeline."""
+    dataset_split, num_classes = dataset_factory.split_and_num_classes(options)
+    return TrainInput(dataset_split, num_classes,
+                      functools.partial(_dataset_batches, options, dataset_split))
+
+
+def build_train_graph(options, train_input=None):
     """Builds the training graph of `options` (a `TrainOptions`) in the default graph.
 
-    With `synthetic_num_classes`, each clone trains on random images and labels of that many
-    classes made in the graph, to time the train step without the input pipeline (then
-    `dataset_split` is None); otherwise batches come from the options' dataset.
+    The clones train on `train_input` (a `TrainInput`; default: `dataset_input(options)`).
     """
     deploy_config = model_deploy.DeploymentConfig(
         num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu,
@@ -124,23 +148,13 @@ def build_train_graph(options, synthetic_num_classes=None):
     with tf.device(deploy_config.variables_device()):
         global_step = tf.train.get_or_create_global_step()
 
-    if synthetic_num_classes:
-        dataset_split, num_classes = None, synthetic_num_classes
-        num_samples_per_epoch = SYNTHETIC_EPOCH_SIZE
-    else:
-        dataset_split = dataset_factory.get_dataset(
-            options.dataset_name, options.dataset_split_name, options.dataset_dir)
-        num_classes = dataset_split.num_classes - options.labels_offset
-        num_samples_per_epoch = dataset_split.num_samples
+    train_input = train_input or dataset_input(options)
+    num_classes = train_input.num_classes
     network_fn = nets_factory.get_network_fn(
         options.model_name, num_classes=num_classes, weight_decay=options.weight_decay,
         is_training=True)
     image_size = options.train_image_size or network_fn.default_image_size
-    if synthetic_num_classes:
-        next_batch = functools.partial(_random_batch, options.batch_size, image_size,
-                                       num_classes)
-    else:
-        next_batch = _dataset_batches(options, dataset_split, image_size, deploy_config)
+    next_batch = train_input.make_batches(image_size, deploy_config)
 
     network_arguments = ({} if options.drop_path_keep_prob is None
                          else {'drop_path_keep_prob': options.drop_path_keep_prob})
@@ -159,8 +173,8 @@ def build_train_graph(options, synthetic_num_classes=None):
     tf.summary.image('images', first_clone_images, max_outputs=3)
     tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
     _add_end_point_summaries(first_clone_end_points)
-    return _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
-                            num_samples_per_epoch, skipped_records)
+    return _optimize_clones(options, deploy_config, clones, global_step,
+                            train_input.dataset_split, skipped_records)
 
 
 def supports_drop_path(model_name):
@@ -170,16 +184,16 @@ def supports_drop_path(model_name):
 
 
 def check_technique_options(options):
-    """Raises ValueError for a training-technique flag that cannot work with the others."""
-    augmentation.check_augmentation(options.augmentation)
+    """Raises ConfigurationError for a training-technique flag that cannot work with the
+    others."""
     keep_prob = options.drop_path_keep_prob
     if keep_prob is None:
         return
     if keep_prob <= 0:
-        raise ValueError('--drop_path_keep_prob=%s: a keep probability must be above 0 '
-                         '(1 turns drop path off).' % keep_prob)
+        raise ConfigurationError('--drop_path_keep_prob=%s: a keep probability must be above 0 '
+                                 '(1 turns drop path off).' % keep_prob)
     if not supports_drop_path(options.model_name):
-        raise ValueError(
+        raise ConfigurationError(
             '--drop_path_keep_prob=%s: %s has no drop path (stochastic depth); networks that '
             'have it: %s.' % (keep_prob, options.model_name, ', '.join(
                 name for name in sorted(nets_factory.networks_map) if supports_drop_path(name))))
@@ -200,24 +214,13 @@ def _augment_batch(options, images, labels, num_classes):
     return images, labels
 
 
-# The epoch length that synthetic batches assume, for the learning-rate schedule: ImageNet's.
-SYNTHETIC_EPOCH_SIZE = 1281167
-
-
-def _random_batch(batch_size, image_size, num_classes):
-    """A batch like the input pipeline's, of uniform random images in [-1, 1] and labels."""
-    return {'images': tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0),
-            'labels': tf.random.uniform([batch_size], 0, num_classes, tf.int64),
-            'skipped': tf.constant(0, tf.int64)}
-
-
 def _dataset_batches(options, dataset_split, image_size, deploy_config):
     """The function returning the input pipeline's next batch of `dataset_split`."""
     # With parameter servers, each worker reads its own share of the data.
     across_workers = options.num_ps_tasks > 0
     with tf.device(deploy_config.inputs_device()):
         batches = input_pipeline.batched_images(
-            dataset_split, options.preprocessing_name or options.model_name, is_training=True,
+            dataset_split, options.preprocessing, is_training=True,
             image_size=image_size, batch_size=options.batch_size,
             num_workers=options.worker_replicas if across_workers else 1,
             worker_index=options.task if across_workers else 0,
@@ -230,7 +233,7 @@ def _dataset_batches(options, dataset_split, image_size, deploy_config):
 
 
 def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
-                     num_samples_per_epoch, skipped_records):
+                     skipped_records):
     """The losses, gradients, update, batch-norm statistics and moving averages of a step.
 
     Returns the `TrainGraph`; `dataset_split` and `skipped_records` are passed into it.
@@ -248,7 +251,7 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
     with tf.device(deploy_config.optimizer_device()):
         learning_rate = optimization.learning_rate_schedule(
             flag_options.subset(options, optimization.LearningRateOptions), global_step,
-            num_samples_per_epoch, options.batch_size,
+            dataset_split.num_samples, options.batch_size,
             options.replicas_to_aggregate if options.sync_replicas else 1,
             options.max_number_of_steps)
         optimizer = optimization.make_optimizer(
@@ -260,7 +263,7 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
                 optimizer, replicas_to_aggregate=options.replicas_to_aggregate,
                 total_num_replicas=options.worker_replicas, variable_averages=moving_averages,
                 variables_to_average=averaged_variables if moving_averages else None)
-        if options.mixed_precision == mixed_precision.FLOAT16:
+        if options.mixed_precision == FLOAT16:
             optimizer = loss_scale_optimizer = loss_scaling.LossScaleOptimizer(
                 optimizer, options.initial_loss_scale)
             tf.summary.scalar('loss_scale', loss_scale_optimizer.loss_scale)

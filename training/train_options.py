@@ -2,19 +2,23 @@
 
 import dataclasses
 
+from common import checkpoints, files
+from common.errors import ConfigurationError
+from common.session import FLOAT16
 from datasets.input_options import InputOptions
 from flag_options import option
 from mixed_precision import PrecisionOptions
+from nets import nets_factory
+from option_groups import (BatchOptions, CheckpointOptions, MasterOptions, SplitOptions,
+                           TrainingLengthOptions, with_defaults)
 from preprocessing.augmentation import AUGMENTATIONS, MAX_LEVEL
 from training.optimization import LearningRateOptions, OptimizerOptions
 
 
 @dataclasses.dataclass
-class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRateOptions):
-    # Where and how to run.
-    master: str = option('', 'The address of the TensorFlow master to use.')
-    train_dir: str = option('/tmp/tfmodel/',
-                            'Directory where checkpoints and event logs are written to.')
+class ClusterOptions(MasterOptions):
+    """Where and how to run: the clones, replicas and parameter servers."""
+
     num_clones: int = option(1, 'Number of model clones to deploy.', minimum=1)
     clone_on_cpu: bool = option(False, 'Use CPUs to deploy clones.')
     worker_replicas: int = option(1, 'Number of worker replicas.', minimum=1)
@@ -31,6 +35,30 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
         '--job_name this process starts its own TensorFlow server (else TF_CONFIG is read).')
     worker_hosts: str = option('', 'Comma-separated host:port list of the workers.')
     job_name: str = option('', 'This process\'s job in the cluster: "worker" or "ps".')
+
+
+@dataclasses.dataclass
+class FineTuningOptions(CheckpointOptions):
+    """What a fine-tuning run restores from --checkpoint_path, and what it trains."""
+
+    checkpoint_exclude_scopes: str | None = option(
+        None, 'Comma-separated list of scopes of variables to exclude when restoring from a '
+        'checkpoint.')
+    trainable_scopes: str | None = option(
+        None, 'Comma-separated list of scopes to filter the set of variables to train. By '
+        'default, None would train all the variables.')
+    ignore_missing_vars: bool = option(
+        False, 'When restoring a checkpoint would ignore missing variables.')
+
+
+@dataclasses.dataclass
+class TrainOptions(TrainingLengthOptions, with_defaults(BatchOptions, batch_size=32), SplitOptions,
+                   FineTuningOptions, ClusterOptions, InputOptions, PrecisionOptions,
+                   OptimizerOptions, LearningRateOptions):
+    """Every option of train_image_classifier.py."""
+
+    train_dir: str = option('/tmp/tfmodel/',
+                            'Directory where checkpoints and event logs are written to.')
     log_every_n_steps: int = option(10, 'The frequency with which logs are printed.', minimum=1)
     save_summaries_secs: int = option(
         600, 'The frequency with which summaries are saved, in seconds.', minimum=0)
@@ -52,34 +80,14 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
     weight_decay: float = option(0.00004, 'The weight decay on the model weights.', minimum=0.0)
 
     label_smoothing: float = option(0.0, 'The amount of label smoothing.', minimum=0.0, maximum=1.0)
-    moving_average_decay: float | None = option(
-        None, 'The decay to use for the moving average. If left as None, then moving '
-        'averages are not used.', minimum=0.0, maximum=1.0)
     quantize_delay: int = option(
         -1, 'Number of steps to start quantized training; -1 disables it. Quantization-aware '
         'training no longer exists in TensorFlow: use export_inference_graph.py '
         '--tflite_quantize instead.')
 
-    # Fine-tuning.
-    checkpoint_path: str | None = option(
-        None, 'The path to a checkpoint (or a directory of checkpoints) from which to '
-        'fine-tune.')
-    checkpoint_exclude_scopes: str | None = option(
-        None, 'Comma-separated list of scopes of variables to exclude when restoring from a '
-        'checkpoint.')
-    trainable_scopes: str | None = option(
-        None, 'Comma-separated list of scopes to filter the set of variables to train. By '
-        'default, None would train all the variables.')
-    ignore_missing_vars: bool = option(
-        False, 'When restoring a checkpoint would ignore missing variables.')
-
     # Dataset and model (the shared ones are in InputOptions).
-    dataset_split_name: str = option('train', 'The name of the train/test split.')
-    batch_size: int = option(32, 'The number of samples in each batch (per clone).', minimum=1)
     train_image_size: int | None = option(None, 'Train image size (default: the network\'s).',
                                           minimum=1)
-    max_number_of_steps: int | None = option(
-        None, 'The maximum number of training steps (default: train until stopped).', minimum=1)
     initial_loss_scale: float = option(
         2.0 ** 15, 'With --mixed_precision=float16: the starting loss scale. It halves at each '
         'step whose gradients overflow (that step is skipped) and doubles after 2000 steps '
@@ -120,3 +128,24 @@ class TrainOptions(InputOptions, PrecisionOptions, OptimizerOptions, LearningRat
         10, 'With --moving_average_decay: the average\'s decay is min(decay, (1 + step) / '
         '(ema_warmup + step)), so early averages follow the weights; 10 is TensorFlow\'s '
         'ramp, 0 turns it off (the decay is constant from the first step).', minimum=0)
+
+    def check_fields(self):
+        """Raises ConfigurationError for training's own fields and their combinations."""
+        if not self.train_dir:
+            raise ConfigurationError('Set --train_dir to the directory for checkpoints and '
+                                     'summaries.')
+        checkpoints.check_literal_path(self.train_dir, 'train_dir')
+        files.check_writable_directory(self.train_dir, 'train_dir', 'checkpoints and summaries')
+        nets_factory.check_image_size(self.model_name, self.train_image_size, 'train_image_size')
+        if self.mixed_precision == FLOAT16 and self.sync_replicas:
+            raise ConfigurationError(
+                '--mixed_precision=float16 cannot be combined with --sync_replicas: a step '
+                'skipped for loss-scale overflow would leave the other replicas waiting. Use '
+                '--mixed_precision=bfloat16, or asynchronous training.')
+        if self.quantize_delay is not None and self.quantize_delay >= 0:
+            raise ConfigurationError(
+                '--quantize_delay=%d asks for quantization-aware training, which relied on '
+                'tf.contrib.quantize and no longer exists in TensorFlow. Train without it '
+                '(leave --quantize_delay at -1) and quantize the trained model with TFLite '
+                'post-training quantization: export_inference_graph.py --tflite_file=... '
+                '--tflite_quantize.' % self.quantize_delay)

@@ -13,10 +13,8 @@ from absl import logging
 # switch it off again, which a training called from another program must do.
 from tensorflow.python.framework import config as tf_config
 
-import flag_options
-import mixed_precision
 from common import checkpoints, devices, errors, files
-from nets import nets_factory
+from common import session as sessions
 from training import cluster, hooks, run_record, train_graph
 
 
@@ -25,38 +23,18 @@ class NonFiniteLossError(errors.UserError):
 
 
 def check_options(options):
-    """Fails early, before any graph is built, on settings that cannot work."""
-    if not options.train_dir:
-        raise ValueError('Set --train_dir to the directory for checkpoints and summaries.')
-    checkpoints.check_literal_path(options.train_dir, 'train_dir')
-    files.check_writable_directory(options.train_dir, 'train_dir', 'checkpoints and summaries')
-    for flag_name in ('dataset_dir', 'checkpoint_path'):
-        if getattr(options, flag_name):
-            files.check_filesystem(getattr(options, flag_name), flag_name)
-    flag_options.check_ranges(options)
-    nets_factory.check_image_size(options.model_name, options.train_image_size,
-                                  'train_image_size')
-    mixed_precision.check_precision(options.mixed_precision)
+    """Fails early, before any graph is built, on settings that cannot work: each option
+    group's checks (see `TrainOptions.check_fields`), then those that need this machine's
+    devices or the networks' techniques."""
+    options.check()
     train_graph.check_technique_options(options)
     if options.num_clones > 1 and not options.clone_on_cpu:
         gpus = len(devices.gpu_names())
         if gpus < options.num_clones:
-            raise ValueError(
+            raise errors.ConfigurationError(
                 '--num_clones=%d places one clone per GPU, and this machine has %d GPU(s). '
                 'Lower --num_clones to %d, or pass --clone_on_cpu to run the clones on the CPU.'
                 % (options.num_clones, gpus, max(gpus, 1)))
-    if options.mixed_precision == mixed_precision.FLOAT16 and options.sync_replicas:
-        raise ValueError(
-            '--mixed_precision=float16 cannot be combined with --sync_replicas: a step '
-            'skipped for loss-scale overflow would leave the other replicas waiting. Use '
-            '--mixed_precision=bfloat16, or asynchronous training.')
-    if options.quantize_delay is not None and options.quantize_delay >= 0:
-        raise ValueError(
-            '--quantize_delay=%d asks for quantization-aware training, which relied on '
-            'tf.contrib.quantize and no longer exists in TensorFlow. Train without it (leave '
-            '--quantize_delay at -1) and quantize the trained model with TFLite post-training '
-            'quantization: export_inference_graph.py --tflite_file=... --tflite_quantize.'
-            % options.quantize_delay)
 
 
 def _fine_tuning_init_fn(options, copy_to_averages):
@@ -112,8 +90,8 @@ def train(options):
                             'this one process aggregates %d of its own gradients per step. '
                             'Leave --sync_replicas out unless that is what you want.',
                             options.replicas_to_aggregate)
-        mixed_precision.log_hardware_note(options.mixed_precision)
-        return _train_worker(options, mixed_precision.session_config(options.mixed_precision))
+        sessions.log_hardware_note(options.mixed_precision)
+        return _train_worker(options, sessions.session_config(options.mixed_precision))
     server = cluster.start_server(cluster_config)
     if cluster_config.job_name == cluster.PS_JOB:
         cluster.serve_until_workers_done(cluster_config, server)
@@ -121,8 +99,8 @@ def train(options):
     options = dataclasses.replace(
         options, master=server.target, task=cluster_config.task_index,
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
-    mixed_precision.log_hardware_note(options.mixed_precision)
-    config = mixed_precision.configure_session(cluster.device_filter_config(cluster_config),
+    sessions.log_hardware_note(options.mixed_precision)
+    config = sessions.configure_session(cluster.device_filter_config(cluster_config),
                                                options.mixed_precision)
     return _train_worker(options, config, cluster_config)
 
@@ -162,9 +140,14 @@ def _train_worker(options, config, cluster_config=None):
                 if session_hooks.release_workers is not None:
                     session.run_step_fn(lambda step_context: step_context.session.run(
                         session_hooks.release_workers))
-        except tf.errors.InvalidArgumentError as error:
+        except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
+            # Restoring --train_dir's checkpoint fails so when another run wrote it.
+            mismatch = _resume_mismatch(options) if is_chief else None
+            if mismatch:
+                raise mismatch from None
             # Raised outside the session block, so no checkpoint of this state is saved.
-            if train_graph.NON_FINITE_MESSAGE not in error.message:
+            if (not isinstance(error, tf.errors.InvalidArgumentError)
+                    or train_graph.NON_FINITE_MESSAGE not in error.message):
                 raise
             raise NonFiniteLossError(
                 'Training stopped at step %d: the loss or a gradient is NaN or infinite, so '
@@ -180,6 +163,44 @@ def _train_worker(options, config, cluster_config=None):
         files.write_file_atomically(final_step_path, b'%d\n' % final_step)
     logging.info('Finished training at step %d; checkpoints in %s', final_step, options.train_dir)
     return int(final_step)
+
+
+def _resume_mismatch(options):
+    """The CheckpointMismatchError of the latest checkpoint of --train_dir if the model in the
+    default graph cannot resume from it, saying whether another network, class count or
+    training set-up wrote it; else None."""
+    checkpoint = tf.train.latest_checkpoint(options.train_dir)
+    if not checkpoint:
+        return None
+    other_shapes, missing = checkpoints.checkpoint_mismatches(
+        checkpoint, checkpoints.variables_by_checkpoint_name())
+    held_scopes = sorted({name.split('/')[0] for name in
+                          checkpoints.read_checkpoint(checkpoint).get_variable_to_shape_map()})
+    weights = {variable.op.name for variable in tf.trainable_variables()}
+    foreign = [name for name in missing
+               if name in weights and name.split('/')[0] not in held_scopes]
+    if foreign:
+        written_by = ('another network: it has no %s (its variables are under %s)'
+                      % (foreign[0], ', '.join(held_scopes)))
+    elif other_shapes:
+        name, held_shape, model_shape = other_shapes[0]
+        class_count = all(held[:-1] == wanted[:-1] for _, held, wanted in other_shapes)
+        written_by = ('another %s: %s is %s there and %s in this model'
+                      % ('class count' if class_count else 'network configuration', name,
+                         held_shape, model_shape))
+    elif missing:
+        written_by = ('another training set-up (--optimizer, --moving_average_decay or '
+                      '--mixed_precision): it has no %s' % missing[0])
+    else:
+        return None
+    exclude_scopes = sorted({checkpoints.layer_scope(name) for name, _, _ in other_shapes})
+    return errors.CheckpointMismatchError(
+        '--train_dir=%s holds %s, a checkpoint of %s. Train --model_name=%s in a new '
+        '--train_dir, or resume with the flags of the run that wrote it.%s'
+        % (options.train_dir, checkpoint, written_by, options.model_name,
+           ' To start from its other layers, pass it as --checkpoint_path with a new '
+           '--train_dir and --checkpoint_exclude_scopes=%s.' % ','.join(exclude_scopes)
+           if exclude_scopes else ''))
 
 
 @contextlib.contextmanager
