@@ -1,6 +1,7 @@
 # `make demo`: install into .venv, then convert digits, train lenet and evaluate it.
 # `make test`: install into .venv, then lint and run the test suite.
-# `make test-slow`: the tests `make test` leaves out (marked slow: killed cluster tasks).
+# `make test-slow`: the tests `make test` leaves out (marked slow: killed cluster tasks, the
+# gs:// run across processes, two recipes and two converters' end-to-end runs).
 # `GPU=1` (e.g. `make install GPU=1`) also installs TensorFlow's CUDA libraries for NVIDIA GPUs.
 
 VENV ?= .venv

@@ -470,11 +470,12 @@ def test_rerunning_a_finished_conversion_changes_nothing(name, request, capsys):
     assert [os.stat(os.path.join(converted.dataset_dir, f)).st_mtime_ns for f in files] == modified
 
 
+# Two datasets in `make test`, all four in `make test-slow`: the scripts' path is the same.
 @pytest.mark.parametrize('name, eval_split, num_eval_examples, num_classes', [
-    ('cifar10', 'test', 3, 10),
+    pytest.param('cifar10', 'test', 3, 10, marks=pytest.mark.slow),
     ('flowers', 'validation', 350, 5),
     ('mnist', 'test', 5, 10),
-    ('visualwakewords', 'val', 3, 2),
+    pytest.param('visualwakewords', 'val', 3, 2, marks=pytest.mark.slow),
 ])
 def test_the_scripts_train_and_evaluate_on_the_converted_dataset(
         name, eval_split, num_eval_examples, num_classes, request, tmp_path):

@@ -80,6 +80,7 @@ def test_convert_train_evaluate_export_and_classify_on_ram(tmp_path, monkeypatch
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow  # a minute: `make test-slow`; the ram:// test above covers the same steps
 def test_convert_train_evaluate_export_on_gcs_across_processes(tmp_path):
     work_dir = tmp_path / 'work'
     work_dir.mkdir()

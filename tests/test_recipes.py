@@ -222,7 +222,13 @@ def train_recipe(request, tmp_path_factory):
     return run
 
 
-@pytest.mark.parametrize('path', RECIPES, ids=_recipe_name)
+# The inception_v3 flowers stages take a minute together: `make test-slow` runs them.
+SLOW_RECIPES = ('inception_v3_flowers_stage1', 'inception_v3_flowers_stage2')
+
+
+@pytest.mark.parametrize('path', [
+    pytest.param(path, marks=pytest.mark.slow) if _recipe_name(path) in SLOW_RECIPES else path
+    for path in RECIPES], ids=_recipe_name)
 def test_recipe_trains_one_step_on_generated_data(path, train_recipe):
     name = _recipe_name(path)
     options, final_step = train_recipe(name)
