@@ -7,6 +7,10 @@ Usage:
   # float32 against bfloat16, alternating 3 rounds of 10 batches; medians and speed-up:
   python benchmark_nets.py --model_name=inception_v3,resnet_v1_50 --mode=train_step \
       --mixed_precision=float32,bfloat16 --rounds=3 --num_batches=10 --burn_in=3
+  # 4 clones (GPUs, or logical CPU devices) with replicated variables; then the bytes
+  # crossing devices per step:
+  python benchmark_nets.py --model_name=resnet_v1_50 --mode=train_step --num_clones=4 \
+      --variable_update=replicated
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
@@ -16,6 +20,7 @@ import flag_options
 from common import cli, devices
 from common import session as sessions
 from benchmarks import network_timing
+from deployment import model_deploy
 from nets import nets_factory
 
 FLAGS = flags.FLAGS
@@ -37,6 +42,14 @@ flags.register_validator(
     message='valid precisions are %s' % ', '.join(sessions.PRECISIONS))
 flags.DEFINE_integer('rounds', 1, 'Rounds alternating the precisions; each reports the median '
                                   'of its rounds.')
+flags.DEFINE_integer('num_clones', 1, 'Clones of --mode=train_step, each on its own batch and '
+                     'device: one per GPU, or without GPUs one per logical CPU device. With more '
+                     'than one, two more tables give the bytes that cross devices in a step: in '
+                     'all, and per device.',
+                     lower_bound=1)
+flags.DEFINE_enum('variable_update', model_deploy.PARAMETER_SERVER, model_deploy.VARIABLE_UPDATES,
+                  'How --mode=train_step clones share the variables, as in '
+                  'train_image_classifier.py.')
 flag_options.define_help_flags(cli)
 
 
@@ -44,14 +57,25 @@ def main(_):
     logging.set_verbosity(logging.INFO)
     devices.log_devices()
     names = sorted(nets_factory.networks_map) if FLAGS.model_name == ['all'] else FLAGS.model_name
+    network_timing.check_clone_arguments(FLAGS.mode, FLAGS.num_clones, FLAGS.variable_update)
     print(network_timing.TABLE_HEADER, flush=True)
+    all_timings = []
     for name in names:
         timings = network_timing.time_precisions(
             name, FLAGS.mixed_precision, rounds=FLAGS.rounds, batch_size=FLAGS.batch_size,
             num_batches=FLAGS.num_batches, mode=FLAGS.mode, image_size=FLAGS.image_size,
-            num_classes=FLAGS.num_classes, burn_in=FLAGS.burn_in)
+            num_classes=FLAGS.num_classes, burn_in=FLAGS.burn_in, num_clones=FLAGS.num_clones,
+            variable_update=FLAGS.variable_update)
         for timing in timings:
             print(network_timing.table_row(timing, baseline=timings[0]), flush=True)
+        all_timings.extend(timings)
+    if FLAGS.num_clones > 1:
+        print('\n' + network_timing.TRAFFIC_HEADER)
+        for timing in all_timings:
+            print(network_timing.traffic_row(timing))
+        print('\n' + network_timing.DEVICE_TRAFFIC_HEADER)
+        for timing in all_timings:
+            print('\n'.join(network_timing.device_traffic_rows(timing)), flush=True)
 
 
 if __name__ == '__main__':

@@ -155,6 +155,16 @@ class SavedModelOptions(OptionGroup):
 
 
 @dataclasses.dataclass
+class CloneOptions(OptionGroup):
+    """How many devices of this machine share each batch."""
+
+    num_clones: int = option(
+        1, 'Number of model clones to deploy: one per GPU (with --clone_on_cpu, or on a machine '
+        'without GPUs in evaluation, one per logical CPU device); each gets an equal share of '
+        'the batches.', minimum=1)
+
+
+@dataclasses.dataclass
 class MasterOptions(OptionGroup):
     master: str = option('', 'The address of the TensorFlow master to use.')
 

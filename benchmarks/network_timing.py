@@ -5,6 +5,11 @@ The inputs are generated inside the graph so the input pipeline is not measured.
 classic TF-Slim benchmark, the first `burn_in` batches are not timed (they include graph
 optimisation and memory allocation), then the mean and standard deviation per batch are
 reported.
+
+A train step can run as several clones (`num_clones`), sharing the variables
+(`variable_update='parameter_server'`) or each with its own copy (`'replicated'`): one per
+GPU, or without GPUs one per logical device of the CPU. Their timing then also gives the
+bytes one step moves between the devices (`benchmarks/traffic.py`).
 """
 
 import contextlib
@@ -17,13 +22,20 @@ import time
 
 import tensorflow.compat.v1 as tf
 
+from benchmarks import traffic
+from common import devices
 from common.session import FLOAT32, check_precision, session_config
 from common.errors import ConfigurationError
 from datasets import dataset_factory
+from deployment import model_deploy
 from nets import nets_factory
 from training import train_graph, train_options
 
 MODES = ('forward', 'forward_backward', 'train_step')
+
+# The bytes of a variable's (and so a gradient's) element: variables are float32 in every
+# precision (see common/session.py).
+FLOAT32_BYTES = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +49,20 @@ class Timing:
     trainable_parameters: int
     flops_per_image: int
     mixed_precision: str = FLOAT32
+    num_clones: int = 1
+    variable_update: str = model_deploy.PARAMETER_SERVER
+    # The bytes crossing devices in a step (a `traffic.Traffic`), measured with clones.
+    step_traffic: traffic.Traffic | None = None
 
     @property
     def images_per_sec(self):
-        return self.batch_size / self.sec_per_batch_mean
+        """Images of all clones per second; `batch_size` is each clone's."""
+        return self.batch_size * self.num_clones / self.sec_per_batch_mean
+
+    @property
+    def gradient_bytes(self):
+        """The bytes of one clone's gradients: one per trainable parameter of a replica."""
+        return FLOAT32_BYTES * self.trainable_parameters
 
 
 def count_trainable_parameters(graph):
@@ -104,17 +126,50 @@ def synthetic_input(options, num_classes):
     return train_graph.TrainInput(dataset_split, num_classes, make_batches)
 
 
-def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, precision):
-    """Builds in `graph` the scalar op to time; returns it."""
+@dataclasses.dataclass(frozen=True)
+class _TimedGraph:
+    """op: the scalar op to time. initialize: the ops to run first, in turn. cpu_devices:
+    the logical CPU devices its session needs."""
+
+    op: tf.Tensor
+    initialize: list
+    cpu_devices: int = 1
+
+
+def _clones_on_cpu(num_clones):
+    """Whether `num_clones` clones go on the CPU's logical devices: on a machine without
+    GPUs. One per GPU otherwise.
+
+    Raises:
+      ConfigurationError: the machine has GPUs, but fewer than `num_clones`.
+    """
+    gpus = len(devices.gpu_names())
+    if 0 < gpus < num_clones:
+        raise ConfigurationError(
+            '--num_clones=%d times one clone per GPU, and this machine has %d GPU(s): lower '
+            '--num_clones to %d or less.' % (num_clones, gpus, gpus))
+    return not gpus
+
+
+def _timed_graph(graph, model_name, mode, batch_size, image_size, num_classes, precision,
+                 num_clones, variable_update):
+    """Builds in `graph` the op to time; returns its `_TimedGraph`."""
     with graph.as_default():
         if mode == 'train_step':
             # The train op of train_image_classifier.py: losses, clone gradients, the
             # optimizer update and batch-norm statistics; loss scaling under float16.
             options = train_options.TrainOptions(
                 model_name=model_name, batch_size=batch_size, train_image_size=image_size,
-                mixed_precision=precision)
-            return train_graph.build_train_graph(
-                options, synthetic_input(options, num_classes)).train_tensor
+                mixed_precision=precision, num_clones=num_clones,
+                clone_on_cpu=_clones_on_cpu(num_clones), variable_update=variable_update)
+            built = train_graph.build_train_graph(
+                options, synthetic_input(options, num_classes), split_cpu=True)
+            # Replicated copies are local variables, made equal to clone 0's weights after
+            # those are initialised.
+            initialize = [tf.global_variables_initializer(), tf.local_variables_initializer(),
+                          built.sync_replicas_op]
+            return _TimedGraph(built.train_tensor, [op for op in initialize if op is not None],
+                               built.deploy_config.cpu_devices())
         network_fn = nets_factory.get_network_fn(
             model_name, num_classes, is_training=(mode == 'forward_backward'))
         images = tf.random.uniform([batch_size, image_size, image_size, 3], -1.0, 1.0)
@@ -123,28 +178,48 @@ def _timed_op(graph, model_name, mode, batch_size, image_size, num_classes, prec
         # results would let Grappler prune the whole computation, and fetching the
         # results themselves would time their copy out of TensorFlow.
         if mode == 'forward':
-            return tf.reduce_sum(logits)
-        gradients = tf.gradients(tf.nn.l2_loss(logits), tf.trainable_variables())
-        # Heads that do not feed the logits (auxiliary logits) have no gradient.
-        return tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None])
+            op = tf.reduce_sum(logits)
+        else:
+            gradients = tf.gradients(tf.nn.l2_loss(logits), tf.trainable_variables())
+            # Heads that do not feed the logits (auxiliary logits) have no gradient.
+            op = tf.add_n([tf.reduce_sum(g) for g in gradients if g is not None])
+        return _TimedGraph(op, [tf.global_variables_initializer(),
+                                tf.local_variables_initializer()])
 
 
 def time_network(model_name, batch_size=32, num_batches=100, mode='forward', image_size=None,
-                 num_classes=None, burn_in=10, precision=FLOAT32):
+                 num_classes=None, burn_in=10, precision=FLOAT32, **clone_arguments):
     """Builds the network on random images and times `num_batches` batches after `burn_in`.
 
-    `num_classes` defaults to the published checkpoint's.
+    `num_classes` defaults to the published checkpoint's; `clone_arguments` are
+    `time_precisions`'s `num_clones` and `variable_update`.
 
     Returns:
       A `Timing`.
     """
     return time_precisions(model_name, [precision], batch_size=batch_size,
                            num_batches=num_batches, mode=mode, image_size=image_size,
-                           num_classes=num_classes, burn_in=burn_in)[0]
+                           num_classes=num_classes, burn_in=burn_in, **clone_arguments)[0]
+
+
+def check_clone_arguments(mode, num_clones, variable_update):
+    """Raises ConfigurationError for clones or a variable update that `mode` cannot have."""
+    if num_clones < 1:
+        raise ConfigurationError('--num_clones must be at least 1, got %d.' % num_clones)
+    if variable_update not in model_deploy.VARIABLE_UPDATES:
+        raise ConfigurationError('--variable_update=%s is not one of %s.'
+                                 % (variable_update, ', '.join(model_deploy.VARIABLE_UPDATES)))
+    if mode != 'train_step' and (num_clones > 1
+                                 or variable_update != model_deploy.PARAMETER_SERVER):
+        raise ConfigurationError(
+            '--num_clones=%d --variable_update=%s: clones and their variable update are timed '
+            'in --mode=train_step only, not --mode=%s; pass --mode=train_step, or leave both '
+            'flags at their defaults.' % (num_clones, variable_update, mode))
 
 
 def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches=100,
-                    mode='forward', image_size=None, num_classes=None, burn_in=10):
+                    mode='forward', image_size=None, num_classes=None, burn_in=10,
+                    num_clones=1, variable_update=model_deploy.PARAMETER_SERVER):
     """Times the network in each of `precisions`, alternating them for `rounds` rounds.
 
     Each precision has its own graph and session. After `burn_in` untimed batches each, every
@@ -152,11 +227,16 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
     alike. A `Timing`'s mean is the median of its rounds' means; its standard deviation is
     over all its timed batches.
 
+    With `num_clones` > 1 (train_step only) each clone runs on its own device with a batch of
+    `batch_size`, sharing the variables or replicating them as `variable_update` says, and
+    one more step, traced after the timed ones, gives the `Timing`'s `step_traffic`.
+
     Returns:
       A `Timing` per precision, in order.
     """
     if mode not in MODES:
         raise ConfigurationError('Unknown --mode %r; valid modes: %s.' % (mode, ', '.join(MODES)))
+    check_clone_arguments(mode, num_clones, variable_update)
     for precision in precisions:
         check_precision(precision)
     nets_factory.check_image_size(model_name, image_size, 'image_size')
@@ -166,16 +246,15 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
     with contextlib.ExitStack() as stack:
         for precision in precisions:
             graph = tf.Graph()
-            op = _timed_op(graph, model_name, mode, batch_size, image_size, num_classes,
-                           precision)
-            with graph.as_default():
-                initialize = [tf.global_variables_initializer(), tf.local_variables_initializer()]
+            timed = _timed_graph(graph, model_name, mode, batch_size, image_size, num_classes,
+                                 precision, num_clones, variable_update)
             session = stack.enter_context(tf.Session(
-                graph=graph, config=session_config(precision)))
-            session.run(initialize)
-            run_durations(session, op, burn_in)
+                graph=graph, config=session_config(precision, cpu_devices=timed.cpu_devices)))
+            for initialize in timed.initialize:
+                session.run(initialize)
+            run_durations(session, timed.op, burn_in)
             graphs.append(graph)
-            sessions.append((session, op))
+            sessions.append((session, timed.op))
         round_means = [[] for _ in precisions]
         all_durations = [[] for _ in precisions]
         for _ in range(rounds):
@@ -183,12 +262,14 @@ def time_precisions(model_name, precisions, rounds=1, batch_size=32, num_batches
                 durations = run_durations(session, op, num_batches)
                 round_means[index].append(statistics.mean(durations))
                 all_durations[index].extend(durations)
+        traffics = [traffic.measure_step(session, op) if num_clones > 1 else None
+                    for session, op in sessions]
     flops = forward_flops_per_image(model_name, image_size, num_classes)
     return [Timing(model_name, mode, batch_size, image_size, statistics.median(means),
                    statistics.pstdev(durations), count_trainable_parameters(graph), flops,
-                   precision)
-            for precision, graph, means, durations
-            in zip(precisions, graphs, round_means, all_durations, strict=True)]
+                   precision, num_clones, variable_update, step_traffic)
+            for precision, graph, means, durations, step_traffic
+            in zip(precisions, graphs, round_means, all_durations, traffics, strict=True)]
 
 
 TABLE_HEADER = ('| network | mode | precision | batch | size | sec/batch | images/sec | speed-up '
@@ -196,10 +277,54 @@ TABLE_HEADER = ('| network | mode | precision | batch | size | sec/batch | image
 
 
 def table_row(timing, baseline=None):
-    """A Markdown row of `timing`; the speed-up is over `baseline` (a Timing; default itself)."""
+    """A Markdown row of `timing`; the speed-up is over `baseline` (a Timing; default itself).
+
+    The batch of several clones reads clones×batch per clone.
+    """
     baseline = baseline or timing
-    return '| %s | %s | %s | %d | %d | %.3f ± %.3f | %.1f | %.2f× | %s | %.2f |' % (
-        timing.model_name, timing.mode, timing.mixed_precision, timing.batch_size,
+    batch = '%d' % timing.batch_size
+    if timing.num_clones > 1:
+        batch = '%d×%s' % (timing.num_clones, batch)
+    return '| %s | %s | %s | %s | %d | %.3f ± %.3f | %.1f | %.2f× | %s | %.2f |' % (
+        timing.model_name, timing.mode, timing.mixed_precision, batch,
         timing.image_size, timing.sec_per_batch_mean, timing.sec_per_batch_std,
         timing.images_per_sec, timing.images_per_sec / baseline.images_per_sec,
         format(timing.trainable_parameters, ','), timing.flops_per_image / 1e9)
+
+
+TRAFFIC_HEADER = (
+    '| network | precision | clones | variable update | images/sec | cross-device MB/step '
+    '| send/recv MB | all-reduce MB | busiest device MB/direction | gradient MB per device |'
+    '\n|---|---|---|---|---|---|---|---|---|---|')
+
+DEVICE_TRAFFIC_HEADER = (
+    '| network | precision | clones | variable update | device | sent MB | received MB '
+    '| all-reduce MB each way |\n|---|---|---|---|---|---|---|---|')
+
+
+def _megabytes(num_bytes):
+    return '%.1f' % (num_bytes / traffic.MEGABYTE)
+
+
+def _run_columns(timing):
+    return '| %s | %s | %d | %s |' % (timing.model_name, timing.mixed_precision,
+                                      timing.num_clones, timing.variable_update)
+
+
+def traffic_row(timing):
+    """A Markdown row of the bytes `timing`'s step moved between devices (1 MB = 10^6 bytes),
+    next to its images/sec; `timing.step_traffic` must be set."""
+    step_traffic = timing.step_traffic
+    return '%s %.1f | %s | %s | %s | %s | %s |' % (
+        _run_columns(timing), timing.images_per_sec, _megabytes(step_traffic.total_bytes),
+        _megabytes(step_traffic.transfer_bytes), _megabytes(step_traffic.all_reduce_bytes),
+        _megabytes(step_traffic.busiest_device_bytes), _megabytes(timing.gradient_bytes))
+
+
+def device_traffic_rows(timing):
+    """Markdown rows of the bytes each device of `timing`'s step moved, one per device."""
+    return ['%s %s | %s | %s | %s |' % (
+        _run_columns(timing), traffic.short_device_name(device),
+        _megabytes(device_traffic.sent_bytes), _megabytes(device_traffic.received_bytes),
+        _megabytes(device_traffic.all_reduce_bytes))
+        for device, device_traffic in timing.step_traffic.devices.items()]

@@ -47,10 +47,25 @@ def configure_session(config, precision):
     return config
 
 
-def session_config(precision=FLOAT32):
-    """The tf.ConfigProto of a single-machine session computing in `precision`."""
+def session_config(precision=FLOAT32, cpu_devices=1):
+    """The tf.ConfigProto of a single-machine session computing in `precision`.
+
+    `cpu_devices` > 1 splits the CPU into that many logical devices, /device:CPU:0 to
+    /device:CPU:<cpu_devices - 1> (the graph-mode form of
+    `tf.config.set_logical_device_configuration`), so clones can each have their own.
+    """
     # Soft placement lets TF-Slim's GPU device strings run on CPU-only machines.
-    return configure_session(tf.ConfigProto(allow_soft_placement=True), precision)
+    config = tf.ConfigProto(allow_soft_placement=True)
+    split_cpu(config, cpu_devices)
+    return configure_session(config, precision)
+
+
+def split_cpu(config, cpu_devices):
+    """Makes sessions and servers of the tf.ConfigProto `config` have `cpu_devices` logical
+    CPU devices; returns `config`. One device (the default) leaves it unchanged."""
+    if cpu_devices > 1:
+        config.device_count['CPU'] = cpu_devices
+    return config
 
 
 def cpu_flags(cpuinfo_path='/proc/cpuinfo'):

@@ -13,8 +13,13 @@ import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
 from common.errors import ConfigurationError
+from deployment import replication
 
 Clone = collections.namedtuple('Clone', ['outputs', 'scope', 'device'])
+
+PARAMETER_SERVER = 'parameter_server'
+REPLICATED = 'replicated'
+VARIABLE_UPDATES = (PARAMETER_SERVER, REPLICATED)
 
 # The op types that hold a variable's value; only these are placed on parameter servers.
 VARIABLE_OP_TYPES = frozenset(['Variable', 'VariableV2', 'VarHandleOp'])
@@ -52,6 +57,11 @@ class DeploymentConfig:
         the variables on this machine's CPU.
       worker_job_name: the cluster's job name of the workers.
       ps_job_name: the cluster's job name of the parameter servers.
+      variable_update: PARAMETER_SERVER (one set of variables, on the CPU or the parameter
+        servers, read by every clone) or REPLICATED (a copy on each clone's device, kept
+        equal by all-reducing the gradients; workers need no parameter server).
+      split_cpu: with `clone_on_cpu`, clone i runs on logical CPU device i (sessions get
+        `cpu_devices()` of them) rather than all on CPU:0. Replicated clones always split.
     """
 
     num_clones: int = 1
@@ -61,8 +71,19 @@ class DeploymentConfig:
     num_ps_tasks: int = 0
     worker_job_name: str = 'worker'
     ps_job_name: str = 'ps'
+    variable_update: str = PARAMETER_SERVER
+    split_cpu: bool = False
 
     def __post_init__(self):
+        if self.variable_update not in VARIABLE_UPDATES:
+            raise ConfigurationError('--variable_update=%s is not one of %s.'
+                                     % (self.variable_update, ', '.join(VARIABLE_UPDATES)))
+        if self.replicated and self.num_ps_tasks:
+            raise ConfigurationError(
+                '--variable_update=replicated keeps the variables on the workers\' devices, so '
+                'it takes no parameter server (--num_ps_tasks=%d, or "ps" in --ps_hosts or '
+                'TF_CONFIG): drop them, or use --variable_update=parameter_server.'
+                % self.num_ps_tasks)
         if self.num_clones < 1:
             raise ConfigurationError('--num_clones must be at least 1, got %d.' % self.num_clones)
         if self.num_replicas < 1:
@@ -76,7 +97,7 @@ class DeploymentConfig:
         if self.num_ps_tasks < 0:
             raise ConfigurationError('--num_ps_tasks must be 0 or more, got '
                                      '%d.' % self.num_ps_tasks)
-        if self.num_replicas > 1 and self.num_ps_tasks < 1:
+        if self.num_replicas > 1 and self.num_ps_tasks < 1 and not self.replicated:
             raise ConfigurationError(
                 '--worker_replicas=%d needs --num_ps_tasks of at least 1: replicas share their '
                 'variables through the parameter servers.' % self.num_replicas)
@@ -88,13 +109,28 @@ class DeploymentConfig:
                                              'an empty name.' % (field, self.num_ps_tasks))
 
     @property
+    def replicated(self):
+        """Whether each clone holds its own copy of the variables."""
+        return self.variable_update == REPLICATED
+
+    @property
+    def num_devices(self):
+        """The clones of every worker together: the devices that all-reduce the gradients."""
+        return self.num_clones * self.num_replicas
+
+    def cpu_devices(self):
+        """The logical CPU devices this worker's sessions need (see `split_cpu`)."""
+        splits = self.clone_on_cpu and (self.split_cpu or self.replicated)
+        return self.num_clones if splits else 1
+
+    @property
     def is_chief(self):
         """Whether this worker initialises, checkpoints and summarises (task 0)."""
         return self.replica_id == 0
 
     def _worker_device(self):
         """This worker's job and task on a cluster, '' on a single machine."""
-        if not self.num_ps_tasks:
+        if not self.num_ps_tasks and self.num_replicas == 1:
             return ''
         return '/job:%s/task:%d' % (self.worker_job_name, self.replica_id)
 
@@ -104,7 +140,10 @@ class DeploymentConfig:
 
     def clone_device(self, clone_index):
         # Sessions allow soft placement, so GPU:i falls back to the CPU when absent.
-        device = '/device:CPU:0' if self.clone_on_cpu else '/device:GPU:%d' % clone_index
+        if self.clone_on_cpu:
+            device = '/device:CPU:%d' % (clone_index if self.cpu_devices() > 1 else 0)
+        else:
+            device = '/device:GPU:%d' % clone_index
         return self._worker_device() + device
 
     def clone_scope(self, clone_index):
@@ -127,22 +166,33 @@ class DeploymentConfig:
         return self._worker_device() + '/device:CPU:0'
 
 
-def create_clones(config, model_fn, args=None, kwargs=None):
-    """Calls `model_fn(*args, **kwargs)` once per clone, sharing variables.
+def create_clones(config, model_fn, args=None, kwargs=None, replicas=None):
+    """Calls `model_fn(*args, **kwargs)` once per clone.
+
+    The clones share one set of variables, or with `replicas` (a `replication.Replicas`, in
+    replicated mode) each clone builds its own copy of them on its own device.
 
     Returns:
       A list of `Clone(outputs, scope, device)`, one per clone, in order.
     """
     clones = []
-    with slim.arg_scope([slim.model_variable, slim.variable], device=config.variables_device()):
-        for index in range(config.num_clones):
-            with tf.name_scope(config.clone_scope(index)) as clone_scope:
-                device = config.clone_device(index)
-                with tf.device(device), tf.variable_scope(
-                        tf.get_variable_scope(), reuse=True if index > 0 else None):
-                    outputs = model_fn(*(args or []), **(kwargs or {}))
-                clones.append(Clone(outputs, clone_scope, device))
+    for index in range(config.num_clones):
+        device = config.clone_device(index)
+        variables_device = device if replicas else config.variables_device()
+        with slim.arg_scope([slim.model_variable, slim.variable], device=variables_device), \
+                tf.name_scope(config.clone_scope(index)) as clone_scope, tf.device(device), \
+                _clone_variable_scope(index, replicas):
+            outputs = model_fn(*(args or []), **(kwargs or {}))
+        clones.append(Clone(outputs, clone_scope, device))
     return clones
+
+
+def _clone_variable_scope(clone_index, replicas):
+    """Clone `clone_index`'s variable scope: its replicas' scope, or the first clone's
+    variables reused."""
+    if replicas:
+        return replicas.model_scope(clone_index)
+    return tf.variable_scope(tf.get_variable_scope(), reuse=True if clone_index > 0 else None)
 
 
 def _clone_loss(clone, num_clones, regularization_losses):
@@ -174,22 +224,63 @@ def _sum_gradients(clone_grads_and_vars):
     return summed
 
 
-def optimize_clones(clones, optimizer, regularization_losses=None, var_list=None):
-    """Computes the total loss and the clone-summed gradients.
+def clone_gradients(clones, optimizers, var_lists, regularization_losses=None):
+    """Computes the total loss and each clone's gradients of its share of it.
 
+    Clone i's gradients are computed by `optimizers[i]` with respect to `var_lists[i]`.
     Regularization losses are counted once (with the first clone), however many clones.
 
     Returns:
-      (total_loss scalar tensor, list of (gradient, variable)).
+      (total_loss scalar tensor, [clone][(gradient, variable)]).
     """
     if regularization_losses is None:
         regularization_losses = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     clone_losses = []
     clone_grads_and_vars = []
-    for index, clone in enumerate(clones):
+    for index, (clone, optimizer, var_list) in enumerate(
+            zip(clones, optimizers, var_lists, strict=True)):
         with tf.name_scope(clone.scope), tf.device(clone.device):
             loss = _clone_loss(clone, len(clones), regularization_losses if index == 0 else None)
             clone_losses.append(loss)
             clone_grads_and_vars.append(optimizer.compute_gradients(loss, var_list=var_list))
     total_loss = tf.add_n(clone_losses, name='total_loss')
+    return total_loss, clone_grads_and_vars
+
+
+def optimize_clones(clones, optimizer, regularization_losses=None, var_list=None):
+    """Computes the total loss and the clone-summed gradients of shared variables.
+
+    Returns:
+      (total_loss scalar tensor, list of (gradient, variable)).
+    """
+    total_loss, clone_grads_and_vars = clone_gradients(
+        clones, [optimizer] * len(clones), [var_list] * len(clones), regularization_losses)
     return total_loss, _sum_gradients(clone_grads_and_vars)
+
+
+def all_reduce_gradients(config, clones, clone_grads_and_vars, collective_keys):
+    """Each clone's gradients summed over the clones of every worker by all-reduce.
+
+    Clone i's k-th gradient belongs to its copy of the k-th variable. Across workers the
+    sums are divided by the number of workers, so that N workers train like one with N
+    times the batch (as synchronous replicas do).
+
+    Returns:
+      [clone][(summed gradient on the clone's device, the clone's variable)], without the
+      variables that have no gradient.
+    """
+    present = [k for k, (gradient, _) in enumerate(clone_grads_and_vars[0])
+               if gradient is not None]
+    gradients = [[tf.convert_to_tensor(grads_and_vars[k][0]) for k in present]
+                 for grads_and_vars in clone_grads_and_vars]
+    sums = replication.all_reduce_sums(gradients, [clone.device for clone in clones], config,
+                                       collective_keys)
+    reduced = []
+    for clone, clone_sums, grads_and_vars in zip(clones, sums, clone_grads_and_vars,
+                                                 strict=True):
+        with tf.device(clone.device):
+            if config.num_replicas > 1:
+                clone_sums = [total / float(config.num_replicas) for total in clone_sums]
+            reduced.append([(total, grads_and_vars[k][1])
+                            for total, k in zip(clone_sums, present, strict=True)])
+    return reduced

@@ -8,8 +8,8 @@ from datasets.input_options import InputOptions
 from flag_options import option
 from mixed_precision import PrecisionOptions
 from nets import nets_factory
-from option_groups import (BatchOptions, CheckpointOptions, MasterOptions, ModelOptions,
-                           SplitOptions, TrainingLengthOptions, with_defaults)
+from option_groups import (BatchOptions, CheckpointOptions, CloneOptions, MasterOptions,
+                           ModelOptions, SplitOptions, TrainingLengthOptions, with_defaults)
 from preprocessing import preprocessing_factory
 
 
@@ -45,7 +45,7 @@ class EvalPreprocessingOptions(ModelOptions):
 @dataclasses.dataclass
 class EvalOptions(TrainingLengthOptions, with_defaults(SplitOptions, dataset_split_name='test'),
                   with_defaults(CheckpointOptions, checkpoint_path='/tmp/tfmodel/'),
-                  MasterOptions, with_defaults(BatchOptions, batch_size=100),
+                  CloneOptions, MasterOptions, with_defaults(BatchOptions, batch_size=100),
                   EvalPreprocessingOptions, InputOptions, PrecisionOptions):
     max_num_batches: int | None = option(
         None, 'Max number of batches to evaluate; by default, use all.', minimum=1)

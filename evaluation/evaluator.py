@@ -21,6 +21,7 @@ from common import checkpoints, devices, progress
 from common.errors import ConfigurationError, DataError
 from common.session import log_hardware_note, session_config
 from datasets import class_names, dataset_factory, input_pipeline
+from deployment import model_deploy
 from evaluation import best_checkpoint, metrics, results
 from nets import nets_factory
 
@@ -34,8 +35,26 @@ _PROGRESS_EVERY_N_BATCHES = 10
 
 def check_options(options):
     """Fails early, before any graph is built, on settings that cannot work: every option
-    group of `options` (an `EvalOptions`) checks its fields."""
+    group of `options` (an `EvalOptions`) checks its fields, and --num_clones fits this
+    machine's devices."""
     options.check()
+    clone_deployment(options.num_clones)
+
+
+def clone_deployment(num_clones):
+    """The `DeploymentConfig` of `num_clones` evaluation clones: one per GPU, or on a machine
+    without GPUs one per logical CPU device; the variables stay on /device:CPU:0.
+
+    Raises:
+      ConfigurationError: the machine has GPUs, but fewer than `num_clones`.
+    """
+    gpus = len(devices.gpu_names())
+    if num_clones > 1 and 0 < gpus < num_clones:
+        raise ConfigurationError(
+            '--num_clones=%d places one clone per GPU, and this machine has %d GPU(s): lower '
+            '--num_clones to %d or less.' % (num_clones, gpus, gpus))
+    return model_deploy.DeploymentConfig(num_clones=num_clones, clone_on_cpu=not gpus,
+                                         split_cpu=True)
 
 
 @dataclasses.dataclass
@@ -47,6 +66,7 @@ class EvalGraph:
     start_reading: (re)starts reading the split from its first example.
     variables_to_restore: {name in the checkpoint: variable}.
     class_names: one per model output (`datasets.class_names`).
+    cpu_devices: the logical CPU devices its sessions need (one per clone without GPUs).
     """
 
     batch: dict
@@ -57,6 +77,7 @@ class EvalGraph:
     num_classes: int
     num_batches: int
     class_names: list
+    cpu_devices: int
 
 
 def build_eval_graph(options):
@@ -72,10 +93,17 @@ def build_eval_graph(options):
     # Initializable, so one session reads the whole split again for every checkpoint.
     iterator = tf.data.make_initializable_iterator(batches)
     batch = iterator.get_next()
-    if options.eval_flip:
-        logits = flip_averaged_logits(network_fn, batch['images'])
+
+    def logits_of(images):
+        if options.eval_flip:
+            return flip_averaged_logits(network_fn, images)
+        return network_fn(images)[0]
+
+    deployment = clone_deployment(options.num_clones)
+    if deployment.num_clones > 1:
+        logits = cloned_logits(deployment, logits_of, batch['images'])
     else:
-        logits, _ = network_fn(batch['images'])
+        logits = logits_of(batch['images'])
 
     variables_to_restore = checkpoints.variables_by_checkpoint_name(
         options.moving_average_decay)
@@ -89,7 +117,41 @@ def build_eval_graph(options):
         variables_to_restore=variables_to_restore, saver=tf.train.Saver(variables_to_restore),
         dataset_split=dataset_split, num_classes=num_classes, num_batches=num_batches,
         class_names=class_names.class_names(options.dataset_name, options.dataset_dir,
-                                            num_classes, options.labels_offset))
+                                            num_classes, options.labels_offset),
+        cpu_devices=deployment.cpu_devices())
+
+
+def share_sizes(batch_size, num_shares):
+    """int32 [num_shares]: consecutive shares of `batch_size` (an int32 scalar tensor)
+    examples, summing to it, the first ones one example larger where it does not divide."""
+    remainder = batch_size % num_shares
+    return batch_size // num_shares + tf.cast(tf.range(num_shares) < remainder, tf.int32)
+
+
+def cloned_logits(deployment, logits_of, images):
+    """float [batch, num_classes]: `logits_of(images)` with each clone of `deployment`
+    computing those of its consecutive share of `images` [batch, H, W, C], joined in order.
+
+    A batch smaller than the number of clones (the last one may be) is padded with zero
+    images, whose logits are dropped: an empty share would fail (oneDNN's convolutions
+    refuse an empty batch).
+    """
+    num_clones = deployment.num_clones
+    logging.info('Splitting each batch across %d clones: %s%s.', num_clones,
+                 ', '.join(deployment.clone_device(index) for index in range(num_clones)),
+                 ' (logical devices of the CPU: no GPU found)' if deployment.clone_on_cpu
+                 else '')
+    with tf.device(deployment.inputs_device()), tf.name_scope('split_batch'):
+        batch_size = tf.shape(images)[0]
+        padding = tf.maximum(num_clones - batch_size, 0)
+        padded = tf.pad(images, [[0, padding]] + [[0, 0]] * (images.shape.rank - 1))
+        shares = iter(tf.split(padded, share_sizes(batch_size + padding, num_clones),
+                               num=num_clones))
+    # create_clones calls its function once per clone, in clone order: each takes the next
+    # share, as TF-Slim's clones each dequeued their own batch.
+    clones = model_deploy.create_clones(deployment, lambda: logits_of(next(shares)))
+    with tf.device(deployment.inputs_device()), tf.name_scope('join_clones'):
+        return tf.concat([clone.outputs for clone in clones], axis=0)[:batch_size]
 
 
 def flip_averaged_logits(network_fn, images):
@@ -282,7 +344,7 @@ def evaluate_checkpoints(options):
     with tf.Graph().as_default():
         graph = build_eval_graph(options)
         writer = results.ResultsWriter(options.eval_dir, graph.class_names)
-        config = session_config(options.mixed_precision)
+        config = session_config(options.mixed_precision, cpu_devices=graph.cpu_devices)
         with contextlib.closing(writer), tf.Session(options.master, config=config) as session:
 
             def evaluate_checkpoint(prefix):

@@ -2,8 +2,9 @@
 
 A process learns its cluster from --ps_hosts, --worker_hosts, --job_name and --task, or else
 from the TF_CONFIG environment variable, and starts its own gRPC server. Workers train with
-their variables on the parameter servers; worker task 0 is the chief, which writes checkpoints
-and summaries.
+their variables on the parameter servers, or (--variable_update=replicated) each with its own
+copy, all-reducing the gradients through TensorFlow's collective ops, with no parameter
+server. Worker task 0 is the chief, which writes checkpoints and summaries.
 
 Parameter servers serve until every worker is done: each ps task owns a "done queue" into
 which every worker puts one token after training, and a ps process returns once it has
@@ -76,9 +77,14 @@ class ClusterConfig:
         """Whether this process is worker 0, which writes checkpoints and summaries."""
         return self.job_name == WORKER_JOB and self.task_index == 0
 
+    @property
+    def collective(self):
+        """Whether the workers all-reduce among themselves, without parameter servers."""
+        return not self.ps_hosts
+
     def cluster_spec(self):
-        return tf.train.ClusterSpec({PS_JOB: list(self.ps_hosts),
-                                     WORKER_JOB: list(self.worker_hosts)})
+        jobs = {PS_JOB: list(self.ps_hosts), WORKER_JOB: list(self.worker_hosts)}
+        return tf.train.ClusterSpec({job: hosts for job, hosts in jobs.items() if hosts})
 
 
 def _parse_hosts(value, flag_name):
@@ -130,13 +136,15 @@ def _shown(value, depth=2):
     return text if len(text) <= max_chars else text[:max_chars - 3] + '...'
 
 
-def cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
+def cluster_from_flags(ps_hosts, worker_hosts, job_name, task, collective=False):
     """The cluster of this process, from the flags or else from the TF_CONFIG variable.
 
     Args:
       ps_hosts, worker_hosts: the comma-separated --ps_hosts and --worker_hosts.
       job_name: --job_name, 'ps' or 'worker'.
       task: --task, this process's index within its job (unused with TF_CONFIG).
+      collective: the workers all-reduce (--variable_update=replicated): the cluster has
+        workers only, and --job_name may be left out.
     Returns:
       A ClusterConfig, or None for single-machine training (no cluster flag, and no
       TF_CONFIG or one without a "cluster").
@@ -145,7 +153,9 @@ def cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
         fix them.
     """
     if not (ps_hosts or worker_hosts or job_name):
-        return _cluster_from_tf_config()
+        return _cluster_from_tf_config(collective)
+    if collective:
+        return _collective_cluster_from_flags(ps_hosts, worker_hosts, job_name, task)
     if not ps_hosts and not worker_hosts:
         raise ConfigurationError('--job_name=%s is set but --ps_hosts and --worker_hosts are not: '
                                  'set them to the cluster\'s addresses, or unset --job_name to '
@@ -155,7 +165,8 @@ def cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
                           else ('--worker_hosts', '--ps_hosts'))
         raise ConfigurationError(
             '%s is set but %s is not: parameter-server training needs both (at least one '
-            'parameter server and one worker); set neither to train on this machine alone.'
+            'parameter server and one worker; --variable_update=replicated needs workers only); '
+            'set neither to train on this machine alone.'
             % (given, missing))
     if not job_name:
         raise ConfigurationError('--ps_hosts and --worker_hosts are set but --job_name is not: set '
@@ -180,7 +191,27 @@ def cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
     return ClusterConfig(ps, workers, job_name, task)
 
 
-def _cluster_from_tf_config():
+def _collective_cluster_from_flags(ps_hosts, worker_hosts, job_name, task):
+    """The ClusterConfig of workers that all-reduce (see `cluster_from_flags`)."""
+    if ps_hosts:
+        raise ConfigurationError('--ps_hosts=%s: --variable_update=replicated trains without '
+                                 'parameter servers; drop --ps_hosts, or use '
+                                 '--variable_update=parameter_server.' % ps_hosts)
+    if job_name not in ('', WORKER_JOB):
+        raise ConfigurationError('--job_name=%s: with --variable_update=replicated every process '
+                                 'is a worker; use --job_name=worker or leave it out.' % job_name)
+    workers = _parse_hosts(worker_hosts, '--worker_hosts')
+    if not workers:
+        raise ConfigurationError('--variable_update=replicated on a cluster needs --worker_hosts, '
+                                 'like --worker_hosts=host0:2222,host1:2222 (one per worker).')
+    if not 0 <= task < len(workers):
+        raise ConfigurationError('--task=%d is out of range: --worker_hosts lists %d host(s), so '
+                                 'use --task from 0 to %d.'
+                                 % (task, len(workers), len(workers) - 1))
+    return ClusterConfig((), workers, WORKER_JOB, task)
+
+
+def _cluster_from_tf_config(collective=False):
     """The ClusterConfig of the TF_CONFIG variable, or None if it is unset or has no "cluster".
 
     TF_CONFIG looks like {"cluster": {"ps": [...], "worker": [...], "chief": [one host]},
@@ -202,7 +233,7 @@ def _cluster_from_tf_config():
         logging.info('TF_CONFIG has no "cluster": training on this machine alone.')
         return None
     cluster = tf_config['cluster']
-    _check_cluster(cluster)
+    _check_cluster(cluster, collective)
     _check_task(tf_config.get('task'), cluster)
 
     resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
@@ -274,8 +305,9 @@ def _listed(keys):
     return ', '.join('"%s"' % key for key in keys)
 
 
-def _check_cluster(cluster):
-    """Raises UserError unless TF_CONFIG's "cluster" is a ps/worker/chief cluster."""
+def _check_cluster(cluster, collective=False):
+    """Raises UserError unless TF_CONFIG's "cluster" is a ps/worker/chief cluster (without
+    "ps" when `collective`)."""
     if not isinstance(cluster, dict) or not cluster:
         raise ConfigurationError('TF_CONFIG "cluster" must map job names to lists of "host:port", '
                                  'like %s, not %s: fix it, or remove "cluster" to train on this '
@@ -296,9 +328,14 @@ def _check_cluster(cluster):
         raise ConfigurationError('TF_CONFIG "cluster" lists %d "chief" hosts; a cluster has one '
                                  'chief (list the others under '
                                  '"worker").' % len(cluster[CHIEF_JOB]))
-    if not cluster.get(PS_JOB):
+    if collective and cluster.get(PS_JOB):
+        raise ConfigurationError('TF_CONFIG "cluster" has "ps" hosts, but '
+                                 '--variable_update=replicated trains without parameter servers: '
+                                 'remove "ps", or use --variable_update=parameter_server.')
+    if not collective and not cluster.get(PS_JOB):
         raise ConfigurationError('TF_CONFIG "cluster" has no "ps" hosts: parameter-server training '
-                                 'needs at least one, like "ps": ["host:2222"].')
+                                 'needs at least one, like "ps": ["host:2222"] '
+                                 '(--variable_update=replicated needs none).')
     if not cluster.get(CHIEF_JOB) and not cluster.get(WORKER_JOB):
         raise ConfigurationError('TF_CONFIG "cluster" has no "worker" or "chief" hosts: list at '
                                  'least one, like "worker": ["host:2223"].')
@@ -343,23 +380,28 @@ def _check_task(task, cluster):
                                  % (_shown(index), num_tasks, task_type, num_tasks - 1))
 
 
-def device_filter_config(cluster):
-    """The float32 ConfigProto of this process's sessions and server: its device filters.
+def device_filter_config(cluster, cpu_devices=1):
+    """The float32 ConfigProto of this process's sessions and server: its device filters,
+    and its `cpu_devices` logical CPU devices.
 
     Device filters keep a session from waiting for tasks it never uses: a worker talks to the
-    parameter servers and itself, not to the other workers, and a ps only to itself.
+    parameter servers and itself, not to the other workers, and a ps only to itself. Workers
+    that all-reduce reach each other through collective ops, led by worker 0.
     """
-    if cluster.job_name == PS_JOB:
-        device_filters = ['/job:ps/task:%d' % cluster.task_index]
+    if cluster.job_name == PS_JOB or cluster.collective:
+        device_filters = ['/job:%s/task:%d' % (cluster.job_name, cluster.task_index)]
     else:
         device_filters = ['/job:ps', '/job:worker/task:%d' % cluster.task_index]
-    config = sessions.session_config()
+    config = sessions.session_config(cpu_devices=cpu_devices)
     config.device_filters.extend(device_filters)
+    if cluster.collective:
+        config.experimental.collective_group_leader = '/job:%s/replica:0/task:0' % WORKER_JOB
     return config
 
 
-def start_server(cluster):
-    """Starts and returns this process's tf.train.Server; sessions connect to its .target.
+def start_server(cluster, cpu_devices=1):
+    """Starts and returns this process's tf.train.Server, with `cpu_devices` logical CPU
+    devices; sessions connect to its .target.
 
     TensorFlow's gRPC server listens on every network interface at the port of this task's
     address (ServerDef can change the port but not the interface), without authentication or
@@ -376,7 +418,8 @@ def start_server(cluster):
         cluster.job_name, cluster.task_index,
         _port_of(address, '%s task %d' % (cluster.job_name, cluster.task_index)))
     return tf.train.Server(cluster.cluster_spec(), job_name=cluster.job_name,
-                           task_index=cluster.task_index, config=device_filter_config(cluster))
+                           task_index=cluster.task_index,
+                           config=device_filter_config(cluster, cpu_devices))
 
 
 def _done_queue(cluster, ps_task):

@@ -55,7 +55,8 @@ class LossScaleOptimizer:
         self._optimizer = optimizer
         self._growth_steps = growth_steps
         self._minimum_scale = minimum_scale
-        with tf.variable_scope('loss_scale'):
+        # One per clone under --variable_update=replicated: loss_scale, loss_scale_1, ...
+        with tf.variable_scope(None, default_name='loss_scale'):
             self.loss_scale = tf.get_variable(
                 'scale', initializer=float(initial_scale), trainable=False, use_resource=True,
                 collections=[tf.GraphKeys.LOCAL_VARIABLES])
@@ -76,7 +77,7 @@ class LossScaleOptimizer:
 
     def apply_gradients(self, grads_and_vars, global_step, gradients_finite=None):
         """Applies `grads_and_vars` if all are finite, else skips the update; then adapts
-        the scale. The global step advances either way. Returns the op.
+        the scale. The global step (unless None) advances either way. Returns the op.
 
         `gradients_finite`: bool [], whether they are, when the caller has computed it.
         """
@@ -87,7 +88,9 @@ class LossScaleOptimizer:
             return tf.group(self._optimizer.apply_gradients(grads_and_vars, global_step))
 
         def skip():
-            return tf.group(tf.assign_add(global_step, 1))
+            # Clones of replicated variables other than the first advance no global step.
+            return tf.group(tf.assign_add(global_step, 1)) if global_step is not None \
+                else tf.no_op()
 
         # tf.train optimizers create their slots in an init scope, outside this cond.
         update = tf.cond(finite, apply, skip, name='apply_or_skip')

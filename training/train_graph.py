@@ -1,5 +1,6 @@
 """The training graph: dataset -> preprocessing -> network -> losses -> clones -> train op."""
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -12,7 +13,7 @@ from common import checkpoints
 from common.errors import ConfigurationError
 from common.session import FLOAT16
 from datasets import dataset_factory, input_pipeline
-from deployment import model_deploy
+from deployment import model_deploy, replication
 from nets import nets_factory
 from preprocessing import augmentation, batch_augmentation
 from training import loss_scaling, losses, optimization
@@ -100,7 +101,13 @@ class TrainGraph:
       or None without --moving_average_decay.
     sync_optimizer: the tf.train.SyncReplicasOptimizer under --sync_replicas, else None.
     skipped_records: int64 [], the unreadable input records skipped so far.
-    loss_scale_optimizer: the `loss_scaling.LossScaleOptimizer` of float16, else None.
+    loss_scale_optimizer: the `loss_scaling.LossScaleOptimizer` of float16 (clone 0's under
+      --variable_update=replicated), else None.
+    deploy_config: the `model_deploy.DeploymentConfig`; sessions need its `cpu_devices()`.
+    sync_replicas_op: under --variable_update=replicated, the op that initialises the local
+      variables and then makes every clone's copy equal to clone 0's variable (and, across
+      workers, every worker's variables equal to the chief's): the Scaffold's local_init_op,
+      run after the global variables are initialised or restored. None otherwise.
     """
 
     train_tensor: tf.Tensor
@@ -111,6 +118,8 @@ class TrainGraph:
     sync_optimizer: tf.train.SyncReplicasOptimizer | None
     skipped_records: tf.Tensor
     loss_scale_optimizer: loss_scaling.LossScaleOptimizer | None = None
+    deploy_config: model_deploy.DeploymentConfig | None = None
+    sync_replicas_op: tf.Operation | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,15 +145,34 @@ def dataset_input(options):
                       functools.partial(_dataset_batches, options, dataset_split))
 
 
-def build_train_graph(options, train_input=None):
+def deployment_config(options, split_cpu=False):
+    """The `model_deploy.DeploymentConfig` of `options` (a `TrainOptions`); `split_cpu` puts
+    clones on the CPU on their own logical devices in parameter_server mode too."""
+    return model_deploy.DeploymentConfig(
+        num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu,
+        replica_id=options.task, num_replicas=options.worker_replicas,
+        num_ps_tasks=options.num_ps_tasks, variable_update=options.variable_update,
+        split_cpu=split_cpu)
+
+
+def batches_per_step(options):
+    """The batches of --batch_size per clone that one global step trains on, over workers:
+    --replicas_to_aggregate under --sync_replicas, --worker_replicas when replicated
+    workers all-reduce, else 1."""
+    if options.sync_replicas:
+        return options.replicas_to_aggregate
+    if options.variable_update == model_deploy.REPLICATED:
+        return options.worker_replicas
+    return 1
+
+
+def build_train_graph(options, train_input=None, split_cpu=False):
     """Builds the training graph of `options` (a `TrainOptions`) in the default graph.
 
     The clones train on `train_input` (a `TrainInput`; default: `dataset_input(options)`).
+    `split_cpu`: see `deployment_config`.
     """
-    deploy_config = model_deploy.DeploymentConfig(
-        num_clones=options.num_clones, clone_on_cpu=options.clone_on_cpu,
-        replica_id=options.task, num_replicas=options.worker_replicas,
-        num_ps_tasks=options.num_ps_tasks)
+    deploy_config = deployment_config(options, split_cpu)
     with tf.device(deploy_config.variables_device()):
         global_step = tf.train.get_or_create_global_step()
 
@@ -168,12 +196,14 @@ def build_train_graph(options, train_input=None):
             label_smoothing=options.label_smoothing, aux_loss_weight=options.aux_loss_weight)
         return images, end_points, batch['skipped']
 
-    clones = model_deploy.create_clones(deploy_config, clone_fn)
+    replicas = (replication.Replicas(deploy_config.num_clones) if deploy_config.replicated
+                else None)
+    clones = model_deploy.create_clones(deploy_config, clone_fn, replicas=replicas)
     first_clone_images, first_clone_end_points, skipped_records = clones[0].outputs
     tf.summary.image('images', first_clone_images, max_outputs=3)
     tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
     _add_end_point_summaries(first_clone_end_points)
-    return _optimize_clones(options, deploy_config, clones, global_step,
+    return _optimize_clones(options, deploy_config, clones, global_step, replicas,
                             train_input.dataset_split, skipped_records)
 
 
@@ -216,8 +246,8 @@ def _augment_batch(options, images, labels, num_classes):
 
 def _dataset_batches(options, dataset_split, image_size, deploy_config):
     """The function returning the input pipeline's next batch of `dataset_split`."""
-    # With parameter servers, each worker reads its own share of the data.
-    across_workers = options.num_ps_tasks > 0
+    # On a cluster, each worker reads its own share of the data.
+    across_workers = deploy_config.num_replicas > 1
     with tf.device(deploy_config.inputs_device()):
         batches = input_pipeline.batched_images(
             dataset_split, options.preprocessing, is_training=True,
@@ -232,11 +262,42 @@ def _dataset_batches(options, dataset_split, image_size, deploy_config):
     return iterator.get_next
 
 
-def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
+@dataclasses.dataclass
+class _CloneOptimizer:
+    """A clone's optimizer: `optimizer` computes and applies its gradients; `base` is the
+    tf.train optimizer inside any wrappers (its state is the slots)."""
+
+    optimizer: object
+    base: tf.train.Optimizer
+    sync_optimizer: tf.train.SyncReplicasOptimizer | None
+    loss_scale_optimizer: loss_scaling.LossScaleOptimizer | None
+
+
+def _clone_optimizer(options, learning_rate, moving_averages, averaged_variables):
+    """The `_CloneOptimizer` of the options: the optimizer, for synchronous replicas and
+    under float16 wrapped."""
+    optimizer = base = optimization.make_optimizer(
+        flag_options.subset(options, optimization.OptimizerOptions), learning_rate)
+    sync_optimizer = loss_scale_optimizer = None
+    if options.sync_replicas:
+        # The chief's queue runner applies the averaged gradients and the moving averages.
+        optimizer = sync_optimizer = tf.train.SyncReplicasOptimizer(
+            optimizer, replicas_to_aggregate=options.replicas_to_aggregate,
+            total_num_replicas=options.worker_replicas, variable_averages=moving_averages,
+            variables_to_average=averaged_variables if moving_averages else None)
+    if options.mixed_precision == FLOAT16:
+        optimizer = loss_scale_optimizer = loss_scaling.LossScaleOptimizer(
+            optimizer, options.initial_loss_scale)
+    return _CloneOptimizer(optimizer, base, sync_optimizer, loss_scale_optimizer)
+
+
+def _optimize_clones(options, deploy_config, clones, global_step, replicas, dataset_split,
                      skipped_records):
     """The losses, gradients, update, batch-norm statistics and moving averages of a step.
 
-    Returns the `TrainGraph`; `dataset_split` and `skipped_records` are passed into it.
+    With `replicas` (replicated mode) each clone's optimizer updates its own copy with the
+    all-reduced gradients. Returns the `TrainGraph`; `dataset_split` and `skipped_records`
+    are passed into it.
     """
     # Batch-norm statistics are updated from the first clone only, as in TF-Slim.
     update_ops = _update_ops(clones[0].scope, options.trainable_scopes)
@@ -248,28 +309,33 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
                 optimization.moving_average_decay(options.moving_average_decay,
                                                   options.ema_warmup, global_step))
 
+    num_optimizers = len(clones) if replicas else 1
+    clone_optimizers = []
     with tf.device(deploy_config.optimizer_device()):
         learning_rate = optimization.learning_rate_schedule(
             flag_options.subset(options, optimization.LearningRateOptions), global_step,
-            dataset_split.num_samples, options.batch_size,
-            options.replicas_to_aggregate if options.sync_replicas else 1,
+            dataset_split.num_samples, options.batch_size, batches_per_step(options),
             options.max_number_of_steps)
-        optimizer = optimization.make_optimizer(
-            flag_options.subset(options, optimization.OptimizerOptions), learning_rate)
-        sync_optimizer = loss_scale_optimizer = None
-        if options.sync_replicas:
-            # The chief's queue runner applies the averaged gradients and the moving averages.
-            optimizer = sync_optimizer = tf.train.SyncReplicasOptimizer(
-                optimizer, replicas_to_aggregate=options.replicas_to_aggregate,
-                total_num_replicas=options.worker_replicas, variable_averages=moving_averages,
-                variables_to_average=averaged_variables if moving_averages else None)
-        if options.mixed_precision == FLOAT16:
-            optimizer = loss_scale_optimizer = loss_scaling.LossScaleOptimizer(
-                optimizer, options.initial_loss_scale)
-            tf.summary.scalar('loss_scale', loss_scale_optimizer.loss_scale)
+        for index in range(num_optimizers):
+            with _replica_scope(replicas, index):
+                clone_optimizers.append(_clone_optimizer(options, learning_rate,
+                                                         moving_averages, averaged_variables))
+    first = clone_optimizers[0]
+    if first.loss_scale_optimizer:
+        tf.summary.scalar('loss_scale', first.loss_scale_optimizer.loss_scale)
 
-    total_loss, grads_and_vars = model_deploy.optimize_clones(
-        clones, optimizer, var_list=variables_to_train(options.trainable_scopes))
+    var_list = variables_to_train(options.trainable_scopes)
+    if replicas:
+        collective_keys = replication.CollectiveKeys()
+        total_loss, clone_grads_and_vars = model_deploy.clone_gradients(
+            clones, [clone.optimizer for clone in clone_optimizers],
+            [replicas.variables_of(index, var_list) for index in range(len(clones))])
+        clone_grads_and_vars = model_deploy.all_reduce_gradients(
+            deploy_config, clones, clone_grads_and_vars, collective_keys)
+    else:
+        total_loss, grads_and_vars = model_deploy.optimize_clones(
+            clones, first.optimizer, var_list=var_list)
+        clone_grads_and_vars = [grads_and_vars]
     for loss in tf.get_collection(tf.GraphKeys.LOSSES):
         tf.summary.scalar('losses/%s' % loss.op.name, loss)
     # The loss op is named 'total_loss' already: a summary op of that name would get the tag
@@ -280,17 +346,19 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
     for variable in tf.model_variables():
         tf.summary.histogram(variable.op.name, variable)
 
-    guarded, gradients_finite = _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer)
-    # Under float16 the gradients are unscaled already; a skipped step's are never applied.
-    guarded = optimization.clip_gradients(guarded, options.clip_gradient_norm)
-    # The loss-scale optimizer skips the step on the finiteness the guard has computed.
-    skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
-    apply_gradients = optimizer.apply_gradients(guarded, global_step=global_step,
-                                                **skip_arguments)
-    step_ops = update_ops + [apply_gradients]
+    step_ops = list(update_ops)
+    for index, (clone_optimizer, grads_and_vars) in enumerate(
+            zip(clone_optimizers, clone_grads_and_vars, strict=True)):
+        with _replica_scope(replicas, index, clones[index].device):
+            step_ops.append(_apply_gradients(options, clone_optimizer, total_loss,
+                                             grads_and_vars,
+                                             global_step if index == 0 else None))
+    if replicas:
+        for index in range(1, len(clones)):
+            replicas.pair_optimizer_state(first.base, clone_optimizers[index].base, index)
     copy_to_averages = None
     if moving_averages:
-        if not sync_optimizer:
+        if not first.sync_optimizer:
             # Averages follow the weights after this step's update.
             with tf.control_dependencies(step_ops):
                 step_ops = [moving_averages.apply(averaged_variables)]
@@ -298,5 +366,36 @@ def _optimize_clones(options, deploy_config, clones, global_step, dataset_split,
                                       for v in averaged_variables], name='copy_to_averages')
     with tf.control_dependencies(step_ops):
         train_tensor = tf.identity(total_loss, name='train_op')
+    sync_replicas_op = None
+    if replicas:
+        local_init = tf.train.Scaffold.default_local_init_op()
+        sync_replicas_op = tf.group(local_init, replicas.sync_op(
+            deploy_config, collective_keys, after=[local_init]))
     return TrainGraph(train_tensor, total_loss, learning_rate, dataset_split, copy_to_averages,
-                      sync_optimizer, skipped_records, loss_scale_optimizer)
+                      first.sync_optimizer, skipped_records, first.loss_scale_optimizer,
+                      deploy_config, sync_replicas_op)
+
+
+@contextlib.contextmanager
+def _replica_scope(replicas, clone_index, device=None):
+    """Builds clone `clone_index`'s optimizer state as its replica's (on `device`, if given);
+    without `replicas` (parameter_server mode), changes nothing."""
+    if not replicas:
+        yield
+        return
+    with replicas.optimizer_scope(clone_index), \
+            tf.device(device) if device else contextlib.nullcontext():
+        yield
+
+
+def _apply_gradients(options, clone_optimizer, total_loss, grads_and_vars, global_step):
+    """The op updating the variables of `grads_and_vars` (and advancing `global_step` unless
+    it is None) if the loss and gradients are finite."""
+    loss_scale_optimizer = clone_optimizer.loss_scale_optimizer
+    guarded, gradients_finite = _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer)
+    # Under float16 the gradients are unscaled already; a skipped step's are never applied.
+    guarded = optimization.clip_gradients(guarded, options.clip_gradient_norm)
+    # The loss-scale optimizer skips the step on the finiteness the guard has computed.
+    skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
+    return clone_optimizer.optimizer.apply_gradients(guarded, global_step=global_step,
+                                                     **skip_arguments)

@@ -9,17 +9,24 @@ from datasets.input_options import InputOptions
 from flag_options import option
 from mixed_precision import PrecisionOptions
 from nets import nets_factory
-from option_groups import (BatchOptions, CheckpointOptions, MasterOptions, SplitOptions,
-                           TrainingLengthOptions, with_defaults)
+from deployment.model_deploy import REPLICATED, VARIABLE_UPDATES
+from option_groups import (BatchOptions, CheckpointOptions, CloneOptions, MasterOptions,
+                           SplitOptions, TrainingLengthOptions, with_defaults)
 from preprocessing.augmentation import AUGMENTATIONS, MAX_LEVEL
 from training.optimization import LearningRateOptions, OptimizerOptions
 
 
 @dataclasses.dataclass
-class ClusterOptions(MasterOptions):
+class ClusterOptions(CloneOptions, MasterOptions):
     """Where and how to run: the clones, replicas and parameter servers."""
 
-    num_clones: int = option(1, 'Number of model clones to deploy.', minimum=1)
+    variable_update: str = option(
+        'parameter_server', 'How clones and workers share the variables: "parameter_server" '
+        '(TF-Slim\'s: one copy on the CPU or the --ps_hosts, read by every clone, gradients '
+        'summed there) or "replicated" (a copy on each clone\'s device, gradients summed by '
+        'all-reduce: NCCL between GPUs, TensorFlow\'s collective ops otherwise and between '
+        'the --worker_hosts, which then need no parameter server).',
+        choices=VARIABLE_UPDATES)
     clone_on_cpu: bool = option(False, 'Use CPUs to deploy clones.')
     worker_replicas: int = option(1, 'Number of worker replicas.', minimum=1)
     num_ps_tasks: int = option(
@@ -35,6 +42,20 @@ class ClusterOptions(MasterOptions):
         '--job_name this process starts its own TensorFlow server (else TF_CONFIG is read).')
     worker_hosts: str = option('', 'Comma-separated host:port list of the workers.')
     job_name: str = option('', 'This process\'s job in the cluster: "worker" or "ps".')
+
+    def check_fields(self):
+        if self.variable_update != REPLICATED:
+            return
+        if self.sync_replicas:
+            raise ConfigurationError(
+                '--sync_replicas aggregates gradients on the parameter servers, and '
+                '--variable_update=replicated has none (its workers are synchronous already, '
+                'through the all-reduce): drop --sync_replicas.')
+        if self.num_ps_tasks or self.ps_hosts:
+            raise ConfigurationError(
+                '--variable_update=replicated keeps the variables on the workers\' devices, so '
+                'it takes no parameter server: drop --num_ps_tasks and --ps_hosts, or use '
+                '--variable_update=parameter_server.')
 
 
 @dataclasses.dataclass

@@ -15,11 +15,75 @@ from tensorflow.python.framework import config as tf_config
 
 from common import checkpoints, devices, errors, files
 from common import session as sessions
+from deployment import model_deploy
 from training import cluster, hooks, run_record, train_graph
 
 
 class NonFiniteLossError(errors.UserError):
     """Training stopped because a step's loss or gradients were NaN or infinite."""
+
+
+class WorkerLostError(errors.UserError):
+    """Training stopped because another worker of an all-reduce stopped or became
+    unreachable."""
+
+
+
+class _SessionLost(Exception):
+    """A worker's session broke after training had started."""
+
+
+class _SessionCreatedOnce(tf.train.SessionCreator):
+    """Creates the session of `creator` until one is created, then refuses to create another.
+
+    A monitored session recreates its session when a step fails for a preemption (a peer
+    unavailable) and goes on: right for parameter servers, which keep the variables, but an
+    all-reduce whose worker has died would only fail again, forever. Before the first
+    session exists, a worker started ahead of the others tries again after `retry_secs`.
+    """
+
+    def __init__(self, creator, retry_secs=1.0):
+        self._creator = creator
+        self._retry_secs = retry_secs
+        self._created = self._failed = False
+
+    def create_session(self):
+        if self._created:
+            raise _SessionLost()
+        if self._failed:
+            time.sleep(self._retry_secs)
+        self._failed = True
+        session = self._creator.create_session()
+        self._created = True
+        return session
+
+
+def _training_session(options, config, scaffold, session_hooks, collective):
+    """The monitored session of this worker.
+
+    Every worker of an all-reduce (`collective`) initialises its own variables (then takes
+    the chief's in `scaffold`'s local_init_op); only the chief restores, saves checkpoints
+    and writes summaries. With parameter servers only the chief initialises.
+    """
+    is_chief = options.task == 0
+    if not collective:
+        return tf.train.MonitoredTrainingSession(
+            master=options.master, is_chief=is_chief, checkpoint_dir=options.train_dir,
+            hooks=session_hooks.hooks, chief_only_hooks=session_hooks.chief_only_hooks,
+            scaffold=scaffold, save_checkpoint_secs=None, save_checkpoint_steps=None,
+            save_summaries_secs=options.save_summaries_secs, log_step_count_steps=None,
+            config=config)
+    hooks = list(session_hooks.hooks)
+    if is_chief:
+        hooks.extend(session_hooks.chief_only_hooks)
+        if options.save_summaries_secs:
+            hooks.append(tf.train.SummarySaverHook(
+                save_secs=options.save_summaries_secs, output_dir=options.train_dir,
+                scaffold=scaffold))
+    creator = tf.train.ChiefSessionCreator(
+        scaffold=scaffold, master=options.master, config=config,
+        checkpoint_dir=options.train_dir if is_chief else None)
+    return tf.train.MonitoredSession(session_creator=_SessionCreatedOnce(creator), hooks=hooks)
 
 
 def check_options(options):
@@ -75,15 +139,24 @@ def train(options):
         checkpoints in train_dir are those of the steps before.
     """
     # The cluster first: a bad TF_CONFIG stops the run before train_dir is touched.
+    replicated = options.variable_update == model_deploy.REPLICATED
     cluster_config = cluster.cluster_from_flags(
-        options.ps_hosts, options.worker_hosts, options.job_name, options.task)
+        options.ps_hosts, options.worker_hosts, options.job_name, options.task,
+        collective=replicated)
     check_options(options)
+    cpu_devices = train_graph.deployment_config(
+        dataclasses.replace(options, worker_replicas=1, task=0, num_ps_tasks=0)).cpu_devices()
     devices.log_devices()
     is_chief = cluster_config.is_chief if cluster_config else options.task == 0
     if is_chief:
         # The options as given: a cluster's worker gets its master and task filled in below.
         run_record.record_run(options, sys.argv)
     if not cluster_config:
+        if replicated and options.worker_replicas > 1:
+            raise errors.ConfigurationError(
+                '--worker_replicas=%d with --variable_update=replicated needs the cluster: pass '
+                '--worker_hosts (one host:port per worker) and --task, or TF_CONFIG; every '
+                'worker then takes part in each step\'s all-reduce.' % options.worker_replicas)
         if options.sync_replicas:
             # TF-Slim accepted this, so it stays legal; it is rarely what was meant.
             logging.warning('--sync_replicas without a cluster (--worker_hosts or TF_CONFIG): '
@@ -91,8 +164,9 @@ def train(options):
                             'Leave --sync_replicas out unless that is what you want.',
                             options.replicas_to_aggregate)
         sessions.log_hardware_note(options.mixed_precision)
-        return _train_worker(options, sessions.session_config(options.mixed_precision))
-    server = cluster.start_server(cluster_config)
+        return _train_worker(options,
+                             sessions.session_config(options.mixed_precision, cpu_devices))
+    server = cluster.start_server(cluster_config, cpu_devices)
     if cluster_config.job_name == cluster.PS_JOB:
         cluster.serve_until_workers_done(cluster_config, server)
         return None
@@ -100,14 +174,17 @@ def train(options):
         options, master=server.target, task=cluster_config.task_index,
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
     sessions.log_hardware_note(options.mixed_precision)
-    config = sessions.configure_session(cluster.device_filter_config(cluster_config),
-                                               options.mixed_precision)
+    config = sessions.configure_session(
+        cluster.device_filter_config(cluster_config, cpu_devices), options.mixed_precision)
     return _train_worker(options, config, cluster_config)
 
 
 def _train_worker(options, config, cluster_config=None):
     """The training loop of a single machine or of one worker (`cluster_config`)."""
     is_chief = options.task == 0
+    # Workers that all-reduce each hold their own variables: each initialises them, then
+    # takes the chief's values (its restored checkpoint) in the graph's sync_replicas_op.
+    collective = cluster_config is not None and cluster_config.collective
     with tf.Graph().as_default(), _reproducibility(options):
         graph = train_graph.build_train_graph(options)
         init_fn = _init_fn(options, graph, is_chief)
@@ -117,22 +194,20 @@ def _train_worker(options, config, cluster_config=None):
                      ' as worker %d of %d' % (options.task, options.worker_replicas)
                      if options.worker_replicas > 1 else '')
         session_hooks = _SessionHooks(options, graph, is_chief)
-        worker_done = cluster.worker_done_op(cluster_config) if cluster_config else None
+        worker_done = (cluster.worker_done_op(cluster_config)
+                       if cluster_config and not collective else None)
         global_step = tf.train.get_global_step()
         final_step_path = os.path.join(options.train_dir, checkpoints.FINAL_STEP_FILENAME)
         if is_chief:
             # Training goes on, so evaluators must not stop at the old final step.
             files.remove_file(final_step_path)
-        if not is_chief:
+        if not is_chief and not collective:
             _wait_for_chief(options.master, config)
         try:
-            with tf.train.MonitoredTrainingSession(
-                    master=options.master, is_chief=is_chief, checkpoint_dir=options.train_dir,
-                    hooks=session_hooks.hooks, chief_only_hooks=session_hooks.chief_only_hooks,
-                    scaffold=tf.train.Scaffold(init_fn=init_fn, saver=session_hooks.saver),
-                    save_checkpoint_secs=None, save_checkpoint_steps=None,
-                    save_summaries_secs=options.save_summaries_secs,
-                    log_step_count_steps=None, config=config) as session:
+            scaffold = tf.train.Scaffold(init_fn=init_fn, saver=session_hooks.saver,
+                                         local_init_op=graph.sync_replicas_op)
+            with _training_session(options, config, scaffold, session_hooks,
+                                   collective) as session:
                 while not session.should_stop():
                     session.run(graph.train_tensor)
                 final_step = session.run_step_fn(
@@ -140,6 +215,13 @@ def _train_worker(options, config, cluster_config=None):
                 if session_hooks.release_workers is not None:
                     session.run_step_fn(lambda step_context: step_context.session.run(
                         session_hooks.release_workers))
+        except _SessionLost:
+            raise WorkerLostError(
+                'Training stopped at step %d: a worker of the all-reduce stopped or cannot be '
+                'reached, so no worker can finish the step. Restart every worker with the same '
+                'flags; training resumes from the last checkpoint, %s.'
+                % (session_hooks.progress_logger.step + 1,
+                   tf.train.latest_checkpoint(options.train_dir) or 'none yet')) from None
         except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
             # Restoring --train_dir's checkpoint fails so when another run wrote it.
             mismatch = _resume_mismatch(options) if is_chief else None
@@ -228,8 +310,11 @@ def _reproducibility(options):
 def _init_fn(options, graph, is_chief):
     """The Scaffold init_fn that fine-tunes from --checkpoint_path, or None when the chief
     resumes from train_dir's checkpoint (or there is nothing to restore)."""
+    if not is_chief:
+        # The chief initialises, restores or fine-tunes; the others take its values.
+        return None
     latest = tf.train.latest_checkpoint(options.train_dir)
-    if latest and is_chief:
+    if latest:
         logging.info('Resuming from checkpoint %s%s', latest,
                      '; --checkpoint_path=%s is ignored' % options.checkpoint_path
                      if options.checkpoint_path else '')
@@ -251,11 +336,9 @@ class _SessionHooks:
     """
 
     def __init__(self, options, graph, is_chief):
-        # Under synchronous replicas one global step consumes replicas_to_aggregate batches.
-        batches_per_step = options.replicas_to_aggregate if options.sync_replicas else 1
         self.progress_logger = hooks.ProgressLogger(
             graph.train_tensor, graph.learning_rate,
-            options.batch_size * options.num_clones * batches_per_step,
+            options.batch_size * options.num_clones * train_graph.batches_per_step(options),
             options.log_every_n_steps, options.max_number_of_steps, graph.skipped_records,
             graph.loss_scale_optimizer)
         self.hooks = [self.progress_logger]
