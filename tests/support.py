@@ -17,6 +17,7 @@ from absl import flags
 import tf_compat  # noqa: F401
 import flag_options
 from datasets import dataset_utils
+from evaluation.eval_options import EvalOptions
 from training import trainer
 from training.train_options import TrainOptions
 
@@ -130,6 +131,15 @@ def digits_train_options(digits_dir, train_dir, **overrides):
                     max_number_of_steps=250, log_every_n_steps=100)
     settings.update(overrides)
     return TrainOptions(**settings)
+
+
+def digits_eval_options(digits_dir, checkpoint_path, eval_dir, **overrides):
+    """EvalOptions for LeNet on the digits' validation split."""
+    settings = dict(dataset_name='digits', dataset_split_name='validation',
+                    dataset_dir=digits_dir, model_name='lenet',
+                    checkpoint_path=str(checkpoint_path), eval_dir=str(eval_dir))
+    settings.update(overrides)
+    return EvalOptions(**settings)
 
 
 def train_digits_lenet(digits_dir, tmp_path_factory, name, **overrides):

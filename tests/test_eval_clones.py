@@ -6,13 +6,12 @@ import json
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from support import train_digits_lenet
+from support import digits_eval_options as eval_options, train_digits_lenet
 
 from common import devices
 from common.errors import ConfigurationError
 from common.session import session_config
 from evaluation import evaluator, results
-from evaluation.eval_options import EvalOptions
 
 VALIDATION_EXAMPLES = 364
 TRAINED_STEPS = 20
@@ -23,14 +22,6 @@ def trained_dir(digits_dir, tmp_path_factory):
     """A lenet trained briefly with moving averages, so both restore paths can be checked."""
     return train_digits_lenet(digits_dir, tmp_path_factory, 'lenet',
                               max_number_of_steps=TRAINED_STEPS, moving_average_decay=0.9)
-
-
-def _options(digits_dir, checkpoint_path, eval_dir, **overrides):
-    settings = dict(dataset_name='digits', dataset_split_name='validation',
-                    dataset_dir=digits_dir, model_name='lenet',
-                    checkpoint_path=str(checkpoint_path), eval_dir=str(eval_dir))
-    settings.update(overrides)
-    return EvalOptions(**settings)
 
 
 def _confusion(eval_dir):
@@ -47,7 +38,7 @@ def test_three_clones_count_each_example_once_with_one_device_results(
     outcomes = {}
     for num_clones in (1, 3):
         eval_dir = tmp_path / ('clones_%d' % num_clones)
-        outcomes[num_clones] = evaluator.evaluate(_options(
+        outcomes[num_clones] = evaluator.evaluate(eval_options(
             digits_dir, trained_dir, eval_dir, batch_size=batch_size, num_clones=num_clones,
             **settings))
         outcomes[num_clones]['confusion'] = _confusion(eval_dir)
@@ -76,7 +67,7 @@ def test_each_clone_computes_on_its_own_cpu_device_with_one_shared_set_of_variab
     variable_names = {}
     for num_clones in (1, 3):
         with tf.Graph().as_default() as graph:
-            eval_graph = evaluator.build_eval_graph(_options(
+            eval_graph = evaluator.build_eval_graph(eval_options(
                 digits_dir, trained_dir, tmp_path, batch_size=7, num_clones=num_clones,
                 moving_average_decay=0.9))
             variable_names[num_clones] = {
@@ -118,4 +109,4 @@ def test_clones_take_one_gpu_each_and_refuse_more_clones_than_gpus(
         '/device:GPU:0', '/device:GPU:1']
     assert deployment.cpu_devices() == 1
     with pytest.raises(ConfigurationError, match=r'--num_clones=3 .* 2 GPU\(s\).* 2 or less'):
-        evaluator.check_options(_options(digits_dir, tmp_path, tmp_path, num_clones=3))
+        evaluator.check_options(eval_options(digits_dir, tmp_path, tmp_path, num_clones=3))

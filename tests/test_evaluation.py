@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow.compat.v1 as tf
-from support import parsed_default_flags
+from support import digits_eval_options as eval_options, parsed_default_flags
 
 from common.errors import UserError
 from evaluation import best_checkpoint, evaluator, metrics, results
@@ -65,14 +65,6 @@ def _write_checkpoint(directory, values, step):
                 variables[name].load(value, session)
             return saver.save(session, os.path.join(str(directory), 'model.ckpt'),
                               global_step=step)
-
-
-def _options(digits_dir, checkpoint_path, eval_dir, **overrides):
-    settings = dict(dataset_name='digits', dataset_split_name='validation',
-                    dataset_dir=digits_dir, model_name='lenet',
-                    checkpoint_path=str(checkpoint_path), eval_dir=str(eval_dir))
-    settings.update(overrides)
-    return EvalOptions(**settings)
 
 
 def _validation_label_counts(digits_dir):
@@ -135,7 +127,7 @@ def test_metric_totals_on_hand_made_batches():
 def test_every_example_is_counted_once_whatever_the_batch_size(
         digits_dir, trained_dir, tmp_path, caplog, batch_size, batches):
     caplog.set_level(logging.INFO)
-    outcome = evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path,
+    outcome = evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path,
                                           batch_size=batch_size))
     assert outcome['num_examples'] == 364
     assert outcome['global_step'] == TRAINED_STEPS
@@ -166,7 +158,7 @@ def test_several_checkpoints_in_step_order_with_history_and_tensorboard(
                               {name: value * 0.5 for name, value in weights.items()}, 10)
     eval_dir = tmp_path / 'eval'
     # A directory stands for its latest checkpoint; each checkpoint is evaluated once.
-    all_results = evaluator.evaluate_checkpoints(_options(
+    all_results = evaluator.evaluate_checkpoints(eval_options(
         digits_dir, '%s, %s,%s' % (late, tmp_path / 'early', early), eval_dir))
     assert [(r['global_step'], r['checkpoint_path']) for r in all_results] == [
         (10, early), (20, late)]
@@ -187,8 +179,8 @@ def test_several_checkpoints_in_step_order_with_history_and_tensorboard(
 
 def test_moving_average_decay_evaluates_the_averaged_weights(
         digits_dir, trained_dir, weights, tmp_path):
-    raw = evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path / 'raw'))
-    averaged = evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path / 'averaged',
+    raw = evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path / 'raw'))
+    averaged = evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path / 'averaged',
                                            moving_average_decay=0.9))
     assert averaged['eval/mean_loss'] != pytest.approx(raw['eval/mean_loss'], rel=1e-4)
 
@@ -196,7 +188,8 @@ def test_moving_average_decay_evaluates_the_averaged_weights(
     shadows = {name: tf.train.load_variable(trained_dir, name + AVERAGE) for name in weights}
     assert any(np.abs(shadows[name] - weights[name]).max() > 1e-4 for name in weights)
     shadow_checkpoint = _write_checkpoint(tmp_path / 'shadows', shadows, TRAINED_STEPS)
-    expected = evaluator.evaluate(_options(digits_dir, shadow_checkpoint, tmp_path / 'expected'))
+    expected = evaluator.evaluate(eval_options(digits_dir, shadow_checkpoint,
+                                               tmp_path / 'expected'))
     for name in ('eval/Accuracy', 'eval/Recall_5', 'eval/mean_loss', 'per_class_accuracy'):
         assert averaged[name] == pytest.approx(expected[name], rel=1e-5), name
 
@@ -204,21 +197,21 @@ def test_moving_average_decay_evaluates_the_averaged_weights(
     with pytest.raises(ValueError, match=r'model.ckpt-30 holds no moving average of 8 model '
                                          r'variable\(s\) \(first: LeNet/conv1/biases/Exponential'
                                          r'MovingAverage\).*Drop --moving_average_decay'):
-        evaluator.evaluate(_options(digits_dir, without_averages, tmp_path / 'error',
+        evaluator.evaluate(eval_options(digits_dir, without_averages, tmp_path / 'error',
                                     moving_average_decay=0.9))
 
 
 def test_a_checkpoint_of_another_network_or_class_count_names_the_mismatches(
         digits_dir, trained_dir, tmp_path):
     with pytest.raises(ValueError) as error:
-        evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path, model_name='cifarnet'))
+        evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path, model_name='cifarnet'))
     message = str(error.value)
     assert 'does not fit --model_name=cifarnet with 10 classes: 10 variable(s) differ' in message
     assert 'CifarNet/conv1/biases: not in the checkpoint' in message
     assert "The checkpoint's variables are under: LeNet, global_step." in message
 
     with pytest.raises(ValueError) as error:
-        evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path, labels_offset=1))
+        evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path, labels_offset=1))
     message = str(error.value)
     assert 'with 9 classes: 2 variable(s) differ. The first:\n' \
            '  LeNet/fc4/biases: checkpoint [10], model [9]\n' \
@@ -229,30 +222,31 @@ def test_a_checkpoint_of_another_network_or_class_count_names_the_mismatches(
 def test_errors_name_the_bad_setting_and_the_fix(digits_dir, trained_dir, tmp_path):
     with pytest.raises(ValueError, match=r'--quantize .*no longer exists.*'
                                          r'export_inference_graph.py .*--tflite_quantize'):
-        evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path, quantize=True))
+        evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path, quantize=True))
     missing = os.path.join(trained_dir, 'model.ckpt-999')
     with pytest.raises(ValueError, match=r'No checkpoint at %s \(its directory holds: '
                                          r'checkpoint, events' % missing):
-        evaluator.evaluate(_options(digits_dir, trained_dir + ',' + missing, tmp_path))
+        evaluator.evaluate(eval_options(digits_dir, trained_dir + ',' + missing, tmp_path))
     with pytest.raises(ValueError, match=r"Dataset 'digits' has no split 'test'; valid "
                                          r'splits: train, validation'):
-        evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path, dataset_split_name='test'))
+        evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path,
+                                        dataset_split_name='test'))
     with pytest.raises(FileNotFoundError, match=r"No TFRecord files for split 'validation' of "
                                                 r"dataset 'digits'.*download_and_convert_data"):
-        evaluator.evaluate(_options(str(tmp_path), trained_dir, tmp_path))
+        evaluator.evaluate(eval_options(str(tmp_path), trained_dir, tmp_path))
     with pytest.raises(ValueError, match=r'--eval_interval_secs watches one training directory'
                                          r'.* names a checkpoint\. Pass the training directory'):
-        evaluator.evaluate(_options(digits_dir, tf.train.latest_checkpoint(trained_dir),
+        evaluator.evaluate(eval_options(digits_dir, tf.train.latest_checkpoint(trained_dir),
                                     tmp_path, eval_interval_secs=1))
     with pytest.raises(ValueError, match='--eval_interval_secs=0: pass a positive number'):
-        evaluator.evaluate(_options(digits_dir, trained_dir, tmp_path, eval_interval_secs=0))
+        evaluator.evaluate(eval_options(digits_dir, trained_dir, tmp_path, eval_interval_secs=0))
 
 
 def test_continuous_mode_evaluates_a_checkpoint_written_while_it_waits(
         digits_dir, weights, tmp_path):
     watched, eval_dir = tmp_path / 'train', str(tmp_path / 'eval')
     _write_checkpoint(watched, weights, 10)
-    options = _options(digits_dir, watched, eval_dir, eval_interval_secs=0.2,
+    options = eval_options(digits_dir, watched, eval_dir, eval_interval_secs=0.2,
                        eval_timeout_secs=60, max_number_of_steps=20)
     outcome = {}
 
@@ -283,7 +277,7 @@ def test_continuous_mode_times_out_then_resumes_to_the_final_step_training_wrote
     watched, eval_dir = tmp_path / 'train', str(tmp_path / 'eval')
     _write_checkpoint(watched, weights, 10)
     start = time.time()
-    first = evaluator.evaluate_checkpoints(_options(
+    first = evaluator.evaluate_checkpoints(eval_options(
         digits_dir, watched, eval_dir, eval_interval_secs=0.2, eval_timeout_secs=1))
     assert time.time() - start >= 1
     assert [r['global_step'] for r in first] == [10]
@@ -292,7 +286,7 @@ def test_continuous_mode_times_out_then_resumes_to_the_final_step_training_wrote
     _write_checkpoint(watched, weights, 20)
     (watched / evaluator.FINAL_STEP_FILENAME).write_text('20\n')
     start = time.time()
-    second = evaluator.evaluate_checkpoints(_options(
+    second = evaluator.evaluate_checkpoints(eval_options(
         digits_dir, watched, eval_dir, eval_interval_secs=0.2, eval_timeout_secs=60))
     assert time.time() - start < 30
     # Step 10 is in eval_results.json already, so only step 20 is evaluated.
@@ -324,7 +318,7 @@ def test_keeping_the_best_checkpoint_never_deletes_or_writes_through_a_planted_l
     os.symlink(victim, incoming)
     os.symlink(victim / 'notes.txt', best_dir / 'model.ckpt-10.index')
 
-    evaluator.evaluate_checkpoints(_options(digits_dir, train_dir, eval_dir,
+    evaluator.evaluate_checkpoints(eval_options(digits_dir, train_dir, eval_dir,
                                             keep_best_checkpoint=True))
 
     assert _state(victim) == before

@@ -20,9 +20,9 @@ from common.session import session_config
 from datasets import dataset_factory
 from deployment import model_deploy, replication
 from evaluation import evaluator
-from evaluation.eval_options import EvalOptions
 from nets import lenet, nets_factory
-from support import ROOT, checkpoint_step, digits_train_options, free_ports, start_logged
+from support import (ROOT, checkpoint_step, digits_eval_options, digits_train_options, free_ports,
+                     start_logged)
 from training import cluster, train_graph, trainer
 from training.train_options import TrainOptions
 
@@ -210,10 +210,8 @@ def test_a_resumed_replicated_run_restores_every_replica(replicated_run):
 
 def test_a_replicated_checkpoint_evaluates_and_fine_tunes(replicated_run, tmp_path):
     train_dir, options = replicated_run
-    eval_options = EvalOptions(dataset_name='digits', dataset_dir=options.dataset_dir,
-                               dataset_split_name='validation', model_name='lenet',
-                               checkpoint_path=train_dir, eval_dir=str(tmp_path / 'eval'),
-                               num_clones=2)
+    eval_options = digits_eval_options(options.dataset_dir, train_dir, tmp_path / 'eval',
+                                       num_clones=2)
     assert evaluator.evaluate(eval_options)['eval/Accuracy'] >= 0.8
 
     fine_tuned = digits_train_options(
