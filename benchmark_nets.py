@@ -11,6 +11,13 @@ Usage:
   # crossing devices per step:
   python benchmark_nets.py --model_name=resnet_v1_50 --mode=train_step --num_clones=4 \
       --variable_update=replicated
+  # The project's train step beside tf_slim.nets' own network in a plain tf_slim train
+  # step, alternating 3 rounds, in each precision; speed and peak memory ratios:
+  python benchmark_nets.py --model_name=inception_v3 --mode=train_step --compare_tf_slim \
+      --mixed_precision=float32,bfloat16 --rounds=3 --num_batches=10 --burn_in=3
+
+Every configuration runs in a process of its own, whose peak memory the tables report: the
+host's resident set (and each GPU allocator's peak, with GPUs).
 """
 
 import tf_compat  # noqa: F401  (first: TensorFlow fixes; see tf_compat.py)
@@ -18,8 +25,9 @@ from absl import flags, logging
 
 import flag_options
 from common import cli, devices
+from common.errors import ConfigurationError
 from common import session as sessions
-from benchmarks import network_timing
+from benchmarks import network_timing, tf_slim_reference
 from deployment import model_deploy
 from nets import nets_factory
 
@@ -50,14 +58,39 @@ flags.DEFINE_integer('num_clones', 1, 'Clones of --mode=train_step, each on its 
 flags.DEFINE_enum('variable_update', model_deploy.PARAMETER_SERVER, model_deploy.VARIABLE_UPDATES,
                   'How --mode=train_step clones share the variables, as in '
                   'train_image_classifier.py.')
+flags.DEFINE_boolean('compare_tf_slim', False,
+                     'Time each network beside tf_slim.nets\' own (with --mode=train_step, in a '
+                     'plain tf_slim train step), alternating rounds, in each precision; print '
+                     'the project\'s images/sec and peak memory over tf_slim\'s. Networks: %s, '
+                     'or "all" for these.' % ', '.join(tf_slim_reference.NETWORKS))
 flag_options.define_help_flags(cli)
+
+
+def compare_tf_slim(names):
+    """Prints the comparison table of `names` with tf_slim.nets, a row per precision."""
+    for name in names:
+        tf_slim_reference.check_network(name)
+    if FLAGS.num_clones > 1:
+        raise ConfigurationError('--compare_tf_slim times one clone; leave --num_clones at 1.')
+    print(network_timing.COMPARISON_HEADER, flush=True)
+    for name in names:
+        for precision in FLAGS.mixed_precision:
+            project, reference = network_timing.compare_with_tf_slim(
+                name, precision, rounds=FLAGS.rounds, batch_size=FLAGS.batch_size,
+                num_batches=FLAGS.num_batches, mode=FLAGS.mode, image_size=FLAGS.image_size,
+                num_classes=FLAGS.num_classes, burn_in=FLAGS.burn_in)
+            print(network_timing.comparison_row(project, reference), flush=True)
 
 
 def main(_):
     logging.set_verbosity(logging.INFO)
     devices.log_devices()
-    names = sorted(nets_factory.networks_map) if FLAGS.model_name == ['all'] else FLAGS.model_name
     network_timing.check_clone_arguments(FLAGS.mode, FLAGS.num_clones, FLAGS.variable_update)
+    if FLAGS.compare_tf_slim:
+        compare_tf_slim(list(tf_slim_reference.NETWORKS) if FLAGS.model_name == ['all']
+                        else FLAGS.model_name)
+        return
+    names = sorted(nets_factory.networks_map) if FLAGS.model_name == ['all'] else FLAGS.model_name
     print(network_timing.TABLE_HEADER, flush=True)
     all_timings = []
     for name in names:

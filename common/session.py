@@ -6,7 +6,13 @@ TensorFlow rewrites it when a session runs it: the ops that gain from 16 bits (c
 matrix products and the element-wise ops between them) get casts, while variables, their
 updates, batch-norm statistics, losses and softmax stay float32. So checkpoints are
 identical in every precision, and a checkpoint trained in one evaluates in any other.
+
+A network that measured slower in bfloat16 than in float32 carries that measurement
+(`SlowerInBfloat16`, in its registry record); its bfloat16 requests compute in float32
+(`effective_precision`) and the start-up line says why (`announce_precision`).
 """
+
+import dataclasses
 
 import tensorflow.compat.v1 as tf
 from absl import logging
@@ -22,6 +28,22 @@ PRECISIONS = (FLOAT32, BFLOAT16, FLOAT16)
 
 # The CPU flags (as Linux names them in /proc/cpuinfo) of native bfloat16 arithmetic.
 NATIVE_BFLOAT16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
+
+
+@dataclasses.dataclass(frozen=True)
+class SlowerInBfloat16:
+    """Why a network computes in float32 when bfloat16 is asked for: its measured speed in
+    bfloat16 as a fraction of float32's (images/sec over images/sec), below 1.0 in the
+    forward pass, the train step or both.
+
+    forward: the forward pass's fraction.
+    train_step: the train step's fraction.
+    measured: where and how, e.g. 'benchmark_nets.py, batch 16, 2026-12-07'.
+    """
+
+    forward: float
+    train_step: float
+    measured: str
 
 
 def check_precision(precision):
@@ -79,13 +101,29 @@ def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
     return None
 
 
-def hardware_note(precision, gpu=None, flags=None):
+def effective_precision(precision, slower_in_bfloat16=None):
+    """The precision a network's sessions compute in when `precision` is asked for: float32
+    for bfloat16 where the network's `slower_in_bfloat16` (a `SlowerInBfloat16`) is given,
+    else `precision`."""
+    check_precision(precision)
+    return FLOAT32 if precision == BFLOAT16 and slower_in_bfloat16 else precision
+
+
+def hardware_note(precision, gpu=None, flags=None, model_name=None, slower_in_bfloat16=None):
     """(level, message): what `precision` does on this machine, to log at start-up; None
     for float32.
 
-    `gpu` and `flags` (the CPU's feature flags) default to this machine's.
+    `gpu` and `flags` (the CPU's feature flags) default to this machine's. `model_name` and
+    its `slower_in_bfloat16` (see `effective_precision`) tell a network that computes in
+    float32 when bfloat16 is asked for.
     """
-    check_precision(precision)
+    if effective_precision(precision, slower_in_bfloat16) != precision:
+        return logging.WARNING, (
+            '%s computes in float32: with bfloat16 it ran at %.2f× float32\'s speed in the '
+            'forward pass and %.2f× in a train step on a CPU with native bfloat16 (%s); '
+            '--mixed_precision=bfloat16 is ignored for it.'
+            % (model_name, slower_in_bfloat16.forward, slower_in_bfloat16.train_step,
+               slower_in_bfloat16.measured))
     if precision == FLOAT32:
         return None
     gpu = bool(devices.gpu_names()) if gpu is None else gpu
@@ -116,8 +154,11 @@ def hardware_note(precision, gpu=None, flags=None):
                           'variables stay float32.' % ', '.join(native))
 
 
-def log_hardware_note(precision):
-    """Logs `hardware_note(precision)`, if any, in one line."""
-    note = hardware_note(precision)
+def announce_precision(precision, model_name=None, slower_in_bfloat16=None):
+    """Logs the start-up line of `hardware_note`, if any; returns the precision the sessions
+    of network `model_name` compute in (`effective_precision`)."""
+    note = hardware_note(precision, model_name=model_name,
+                         slower_in_bfloat16=slower_in_bfloat16)
     if note:
         logging.log(*note)
+    return effective_precision(precision, slower_in_bfloat16)

@@ -11,8 +11,9 @@ import time
 
 import numpy as np
 import tensorflow.compat.v1 as tf
+import tqdm
 
-from common import files, progress
+from common import files
 from common.errors import ConfigurationError
 
 
@@ -51,39 +52,17 @@ class Shard:
     items: list
 
 
-class ProgressBar:
-    """Prints 'label: done/total unit (pct), rate, ETA' to stderr at most every `interval` s.
+def progress_bar(total, label, unit='images', **tqdm_arguments):
+    """A tqdm progress bar of `total` `unit`s (None: unknown) on stderr, redrawn twice a
+    second on a terminal but at most every 10 seconds in a log, so a long conversion does not
+    fill it. `tqdm_arguments` go to tqdm (e.g. unit_scale)."""
+    return tqdm.tqdm(total=total, desc=label, unit=unit, file=sys.stderr,
+                     mininterval=0.5 if sys.stderr.isatty() else 10, **tqdm_arguments)
 
-    On a terminal the line is redrawn in place; in logs a new line is printed each time.
-    """
 
-    def __init__(self, total, label, unit='images', interval=None, stream=None):
-        self._total, self._label, self._unit = total, label, unit
-        self._stream = stream or sys.stderr
-        self._in_place = self._stream.isatty()
-        self._interval = interval if interval is not None else (0.5 if self._in_place else 10)
-        self._start = self._last_print = time.time()
-        self._done = 0
-
-    def update(self, done, force=False):
-        self._done = done
-        now = time.time()
-        if not force and now - self._last_print < self._interval:
-            return
-        self._last_print = now
-        elapsed = now - self._start
-        line = '%s: %d/%d %s (%.1f%%), %.1f %s/sec, ETA %s' % (
-            self._label, done, self._total, self._unit, 100.0 * done / max(self._total, 1),
-            done / max(elapsed, 1e-9), self._unit,
-            progress.format_eta(progress.remaining_seconds(done, self._total, elapsed)))
-        self._stream.write(('\r' + line) if self._in_place else line + '\n')
-        self._stream.flush()
-
-    def close(self, done):
-        """Prints the final count."""
-        self.update(done, force=True)
-        if self._in_place:
-            self._stream.write('\n')
+def _advance_to(bar, done):
+    """Moves `bar` (a tqdm bar) to `done` in all."""
+    bar.update(done - bar.n)
 
 
 _examples_done = None
@@ -145,25 +124,31 @@ def write_shards(shards, make_example, num_processes=1, label='Writing', file_pa
     if not missing:
         return 0
     kept = len(shards) - len(missing)
-    bar = ProgressBar(total, '%s %d shard(s)%s' % (
-        label, len(missing), ' (%d already done)' % kept if kept else ''))
     counter = multiprocessing.get_context('spawn').Value('q', 0)
-    if num_processes <= 1:
-        _share_counter(counter)
-        for shard in missing:
-            _write_shard(shard, make_example)
-            bar.update(counter.value)
-    else:
-        # Spawned, not forked: forking a process that runs TensorFlow threads can deadlock.
-        context = multiprocessing.get_context('spawn')
-        with context.Pool(min(num_processes, len(missing)), initializer=_share_counter,
-                          initargs=(counter,)) as pool:
-            pending = [pool.apply_async(_write_shard, (shard, make_example)) for shard in missing]
-            while pending:
-                time.sleep(0.2)
-                bar.update(counter.value)
-                for result in [result for result in pending if result.ready()]:
-                    result.get()  # re-raises a worker's error here
-                    pending.remove(result)
-    bar.close(counter.value)
+    with progress_bar(total, '%s %d shard(s)%s' % (
+            label, len(missing), ' (%d already done)' % kept if kept else '')) as bar:
+        if num_processes <= 1:
+            _share_counter(counter)
+            for shard in missing:
+                _write_shard(shard, make_example)
+                _advance_to(bar, counter.value)
+        else:
+            _write_in_processes(missing, make_example, num_processes, counter, bar)
     return total
+
+
+def _write_in_processes(shards, make_example, num_processes, counter, bar):
+    """Writes `shards` in up to `num_processes` processes that count the examples written in
+    `counter`, advancing `bar` to it."""
+    # Spawned, not forked: forking a process that runs TensorFlow threads can deadlock.
+    context = multiprocessing.get_context('spawn')
+    with context.Pool(min(num_processes, len(shards)), initializer=_share_counter,
+                      initargs=(counter,)) as pool:
+        pending = [pool.apply_async(_write_shard, (shard, make_example)) for shard in shards]
+        while pending:
+            time.sleep(0.2)
+            _advance_to(bar, counter.value)
+            for result in [result for result in pending if result.ready()]:
+                result.get()  # re-raises a worker's error here
+                pending.remove(result)
+    _advance_to(bar, counter.value)

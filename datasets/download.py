@@ -169,7 +169,7 @@ def download(url, directory):
 
     The bytes go to a unique temporary name first, renamed only once all the bytes the server
     announced have arrived, so a download cut short never sits under the final name. A
-    progress line (MiB done, rate, ETA) goes to stderr. A local error (a full disk) is raised
+    progress bar (bytes done, rate, ETA) goes to stderr. A local error (a full disk) is raised
     as it is.
     Returns:
       The path of the downloaded file.
@@ -199,19 +199,19 @@ def _received_chunks(response, url):
       UserError: the connection broke, or ended before the announced Content-Length.
     """
     total_bytes = int(response.headers.get('Content-Length') or 0)
-    bar = dataset_writing.ProgressBar(total_bytes >> 20, 'Downloading %s' % url, 'MiB')
     done_bytes = 0
-    while True:
-        try:
-            chunk = response.read(_CHUNK_BYTES)
-        except (http.client.HTTPException, OSError) as error:
-            raise _download_failed(url, error) from error
-        if not chunk:
-            break
-        done_bytes += len(chunk)
-        bar.update(done_bytes >> 20)
-        yield chunk
-    bar.close(done_bytes >> 20)
+    with dataset_writing.progress_bar(total_bytes or None, 'Downloading %s' % url, 'B',
+                                      unit_scale=True, unit_divisor=1024) as bar:
+        while True:
+            try:
+                chunk = response.read(_CHUNK_BYTES)
+            except (http.client.HTTPException, OSError) as error:
+                raise _download_failed(url, error) from error
+            if not chunk:
+                break
+            done_bytes += len(chunk)
+            bar.update(len(chunk))
+            yield chunk
     # http.client ends a response cut short as if it were complete.
     if total_bytes and done_bytes != total_bytes:
         raise _download_failed(url, 'the connection ended after %d of its %d bytes'
@@ -340,11 +340,10 @@ def extract(archive_path, directory):
                 _check_members(archive_path,
                                [(member.filename, _zip_member_kind(member)) for member in members])
                 # COCO's image zips take minutes: show how far along they are.
-                bar = dataset_writing.ProgressBar(len(members), 'Extracting', 'files')
-                for done, member in enumerate(members, 1):
-                    archive.extract(member, temporary_target)
-                    bar.update(done)
-                bar.close(len(members))
+                with dataset_writing.progress_bar(len(members), 'Extracting', 'files') as bar:
+                    for member in members:
+                        archive.extract(member, temporary_target)
+                        bar.update()
         else:
             with tarfile.open(archive_path) as archive:
                 members = archive.getmembers()

@@ -12,6 +12,7 @@ import dataclasses
 import tensorflow.compat.v1 as tf
 import tf_slim as slim
 
+from common import summaries
 from common.errors import ConfigurationError
 from deployment import replication
 
@@ -204,10 +205,10 @@ def _clone_loss(clone, num_clones, regularization_losses):
     loss = tf.add_n(clone_losses, name='clone_loss')
     if num_clones > 1:
         loss = tf.div(loss, float(num_clones), name='scaled_clone_loss')
-        tf.summary.scalar('%s/clone_loss' % clone.scope.rstrip('/'), loss)
+        summaries.scalar('%s/clone_loss' % clone.scope.rstrip('/'), loss)
     if regularization_losses:
         regularization = tf.add_n(regularization_losses, name='regularization_loss')
-        tf.summary.scalar('regularization_loss', regularization)
+        summaries.scalar('regularization_loss', regularization)
         loss = tf.add(loss, regularization, name='clone_total_loss')
     return loss
 

@@ -19,10 +19,10 @@ from absl import logging
 import option_groups
 from common import checkpoints, devices, progress
 from common.errors import ConfigurationError, DataError
-from common.session import log_hardware_note, session_config
+from common.session import announce_precision, session_config
 from datasets import class_names, dataset_factory, input_pipeline
 from deployment import model_deploy
-from evaluation import best_checkpoint, metrics, results
+from evaluation import best_checkpoint, metrics, pictures, results
 from nets import nets_factory
 
 # Training's chief may write its final global step here, in the training directory, when it
@@ -63,6 +63,8 @@ class EvalGraph:
 
     batch: {'logits': float [batch, num_classes], 'labels': int64 [batch], 'skipped': int64 []
       (the records that could not be read so far)}, one batch per run.
+    images: float [batch, H, W, C], the preprocessed images of that batch, fetched with it only
+      while misclassified ones are wanted for the pictures.
     start_reading: (re)starts reading the split from its first example.
     variables_to_restore: {name in the checkpoint: variable}.
     class_names: one per model output (`datasets.class_names`).
@@ -70,6 +72,7 @@ class EvalGraph:
     """
 
     batch: dict
+    images: tf.Tensor
     start_reading: tf.Operation
     variables_to_restore: dict
     saver: tf.train.Saver
@@ -113,6 +116,7 @@ def build_eval_graph(options):
         num_batches = min(num_batches, options.max_num_batches)
     return EvalGraph(
         batch={'logits': logits, 'labels': batch['labels'], 'skipped': batch['skipped']},
+        images=batch['images'],
         start_reading=iterator.initializer,
         variables_to_restore=variables_to_restore, saver=tf.train.Saver(variables_to_restore),
         dataset_split=dataset_split, num_classes=num_classes, num_batches=num_batches,
@@ -231,18 +235,22 @@ def _count(session, graph, max_num_batches):
     """Runs the split (or max_num_batches of it) through the model.
 
     Returns:
-      (its MetricTotals, the number of records that could not be read).
+      (its MetricTotals, its pictures.EvaluatedExamples, the number of records that could not
+      be read).
     """
     totals = metrics.MetricTotals(graph.num_classes)
+    examples = pictures.EvaluatedExamples(graph.num_classes)
+    batch_with_images = dict(graph.batch, images=graph.images)
     session.run(graph.start_reading)
     start = time.time()
     batches_done = unreadable = 0
     while not max_num_batches or batches_done < max_num_batches:
         try:
-            batch = session.run(graph.batch)
+            batch = session.run(batch_with_images if examples.wants_images else graph.batch)
         except tf.errors.OutOfRangeError:
             break
         totals.add_batch(batch['logits'], batch['labels'])
+        examples.add_batch(batch['logits'], batch['labels'], batch.get('images'))
         unreadable = int(batch['skipped'])
         batches_done += 1
         if batches_done % _PROGRESS_EVERY_N_BATCHES == 0 or batches_done == graph.num_batches:
@@ -253,7 +261,7 @@ def _count(session, graph, max_num_batches):
                          totals.num_examples / max(elapsed, 1e-9),
                          progress.format_eta(progress.remaining_seconds(
                              batches_done, graph.num_batches, elapsed)))
-    return totals, unreadable
+    return totals, examples, unreadable
 
 
 def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
@@ -269,7 +277,7 @@ def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
                  ' with moving averages' if options.moving_average_decay else '',
                  options.dataset_name, options.dataset_split_name,
                  graph.dataset_split.num_samples)
-    totals, unreadable = _count(session, graph, options.max_num_batches)
+    totals, examples, unreadable = _count(session, graph, options.max_num_batches)
     if unreadable:
         logging.warning('%d example(s) of split %r of %r could not be read (not an Example, or '
                         'an image that does not decode) and are left out of the results.',
@@ -286,7 +294,7 @@ def _evaluate_checkpoint(session, graph, checkpoint, options, writer):
     best = None
     if staged:
         best = best_checkpoint.keep_if_best(staged, checkpoint_results, options.eval_dir)
-    writer.write(checkpoint_results, totals.confusion, best)
+    writer.write(checkpoint_results, totals.confusion, best, examples)
     return checkpoint_results
 
 
@@ -335,7 +343,9 @@ def evaluate_checkpoints(options):
     """
     check_options(options)
     devices.log_devices()
-    log_hardware_note(options.mixed_precision)
+    precision = announce_precision(
+        options.mixed_precision, options.model_name,
+        nets_factory.network_spec(options.model_name).slower_in_bfloat16)
     continuous = options.eval_interval_secs is not None
     if continuous:
         directory = _watched_directory(options.checkpoint_path)
@@ -344,7 +354,7 @@ def evaluate_checkpoints(options):
     with tf.Graph().as_default():
         graph = build_eval_graph(options)
         writer = results.ResultsWriter(options.eval_dir, graph.class_names)
-        config = session_config(options.mixed_precision, cpu_devices=graph.cpu_devices)
+        config = session_config(precision, cpu_devices=graph.cpu_devices)
         with contextlib.closing(writer), tf.Session(options.master, config=config) as session:
 
             def evaluate_checkpoint(prefix):

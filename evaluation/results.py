@@ -7,7 +7,10 @@
   confusion_matrix_<step>.json {'class_names', 'matrix'}: rows are true classes, columns
                                predicted ones
   confusion_matrix_<step>.csv  the same matrix with class names as the first row and column
-  events.out.tfevents.*        eval/Accuracy, eval/Recall_5, eval/mean_loss by global step
+  events.out.tfevents.*        eval/Accuracy, eval/Recall_5, eval/mean_loss by global step,
+                               and at the same step the pictures of pictures.py (confusion
+                               matrix, per-class accuracy, confused pairs, misclassified
+                               images, precision-recall curves)
 """
 
 import csv
@@ -19,6 +22,7 @@ import tensorflow.compat.v1 as tf
 
 from common import files
 from common.errors import DataError
+from evaluation import pictures
 
 RESULTS_FILENAME = 'eval_results.json'
 
@@ -65,9 +69,11 @@ class ResultsWriter:
         self._class_names = class_names
         self._summary_writer = None
 
-    def write(self, results, confusion, best=None):
-        """Records `results` (with 'global_step') and `confusion` int [true, predicted];
-        `best`, the best checkpoint's record, replaces the recorded one (None keeps it)."""
+    def write(self, results, confusion, best=None, examples=None):
+        """Records `results` (with 'global_step'), `confusion` int [true, predicted] and their
+        pictures; `best`, the best checkpoint's record, replaces the recorded one (None keeps
+        it); `examples`, the evaluation's `pictures.EvaluatedExamples`, adds the misclassified
+        images and precision-recall curves."""
         tf.io.gfile.makedirs(self._eval_dir)
         step = results['global_step']
         self._write_confusion_matrix(step, confusion)
@@ -87,6 +93,8 @@ class ResultsWriter:
         self._summary_writer.add_summary(tf.Summary(value=[
             tf.Summary.Value(tag=name, simple_value=results[name]) for name in SUMMARY_METRICS
         ]), step)
+        self._summary_writer.add_summary(
+            pictures.summary(confusion, self._class_names, examples), step)
         self._summary_writer.flush()
 
     def _write_confusion_matrix(self, step, confusion):

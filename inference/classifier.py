@@ -13,7 +13,7 @@ import tensorflow.compat.v1 as tf
 
 from common import checkpoints, files, serving
 from common.errors import ConfigurationError, DataError, MissingPathError
-from common.session import log_hardware_note, session_config
+from common.session import announce_precision, session_config
 from datasets import class_names, dataset_factory, input_pipeline
 from nets import nets_factory
 
@@ -175,7 +175,12 @@ def classify(options, image_paths):
         or a checkpoint that does not fit the model.
     """
     check_options(options)
-    log_hardware_note(options.mixed_precision)
+    # A SavedModel alone does not name its network.
+    slower_in_bfloat16 = (nets_factory.network_spec(options.model_name).slower_in_bfloat16
+                          if options.model_name else None)
+    # The sessions below take the precision from the options.
+    options = dataclasses.replace(options, mixed_precision=announce_precision(
+        options.mixed_precision, options.model_name, slower_in_bfloat16))
     encoded_images = read_images(image_paths)
     if options.saved_model_dir:
         return classify_with_saved_model(options, encoded_images)

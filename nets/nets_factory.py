@@ -11,6 +11,7 @@ from collections.abc import Callable
 import tf_slim as slim
 
 from common.errors import ConfigurationError
+from common.session import SlowerInBfloat16
 from nets import (
     alexnet,
     cifarnet,
@@ -44,6 +45,10 @@ class NetworkSpec:
     num_classes: classes of the published checkpoint (for a network without one, of its
         family's): 1001 for ImageNet with class 0 as background, 1000 for ImageNet without
         it, 10 for the digit and CIFAR networks.
+    slower_in_bfloat16: for a network that measured slower in bfloat16 than in float32 (in
+        the forward pass, the train step or both) on a CPU with native bfloat16, that
+        measurement (`common.session.SlowerInBfloat16`): its bfloat16 requests then compute
+        in float32. None where bfloat16 is faster in both, or not measured.
     """
 
     model_fn: Callable
@@ -51,6 +56,7 @@ class NetworkSpec:
     preprocessing: str
     num_classes: int
     min_image_size: int = 1
+    slower_in_bfloat16: SlowerInBfloat16 | None = None
 
     @property
     def labels_offset(self):
@@ -64,6 +70,10 @@ class NetworkSpec:
         """The side of the network's default square input, from `model_fn`."""
         return self.model_fn.default_image_size
 
+
+# Where each `slower_in_bfloat16` comes from: one run of benchmark_nets.py on this project's
+# 2-core Zen 4 (avx512_bf16), float32 and bfloat16 alternating (README, "Mixed precision").
+_MEASURED = 'benchmark_nets.py, batch 16, 2026-12-07'
 
 # Network name (--model_name) -> its record.
 NETWORKS = {
@@ -106,42 +116,60 @@ NETWORKS = {
     'resnet_v2_200': NetworkSpec(resnet_v2.resnet_v2_200, resnet_v2.resnet_arg_scope, 'vgg',
                                  1001),
     'mobilenet_v1': NetworkSpec(mobilenet_v1.mobilenet_v1, mobilenet_v1.mobilenet_v1_arg_scope,
-                                'inception', 1001),
+                                'inception', 1001,
+                                slower_in_bfloat16=SlowerInBfloat16(1.05, 0.94, _MEASURED)),
     'mobilenet_v1_075': NetworkSpec(mobilenet_v1.mobilenet_v1_075,
-                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001),
+                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001,
+                                    slower_in_bfloat16=SlowerInBfloat16(0.87, 0.95, _MEASURED)),
     'mobilenet_v1_050': NetworkSpec(mobilenet_v1.mobilenet_v1_050,
-                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001),
+                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001,
+                                    slower_in_bfloat16=SlowerInBfloat16(1.01, 0.81, _MEASURED)),
     'mobilenet_v1_025': NetworkSpec(mobilenet_v1.mobilenet_v1_025,
-                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001),
+                                    mobilenet_v1.mobilenet_v1_arg_scope, 'inception', 1001,
+                                    slower_in_bfloat16=SlowerInBfloat16(0.67, 0.59, _MEASURED)),
     'mobilenet_v2': NetworkSpec(mobilenet_v2.mobilenet, mobilenet_v2.training_scope,
-                                'inception', 1001),
+                                'inception', 1001,
+                                slower_in_bfloat16=SlowerInBfloat16(0.69, 0.74, _MEASURED)),
     'mobilenet_v2_140': NetworkSpec(mobilenet_v2.mobilenet_v2_140, mobilenet_v2.training_scope,
-                                    'inception', 1001),
+                                    'inception', 1001,
+                                    slower_in_bfloat16=SlowerInBfloat16(0.77, 0.72, _MEASURED)),
     'mobilenet_v2_035': NetworkSpec(mobilenet_v2.mobilenet_v2_035, mobilenet_v2.training_scope,
-                                    'inception', 1001),
+                                    'inception', 1001,
+                                    slower_in_bfloat16=SlowerInBfloat16(0.68, 0.79, _MEASURED)),
     'mobilenet_v3_small': NetworkSpec(mobilenet_v3.small, mobilenet_v3.training_scope,
-                                      'inception', 1001),
+                                      'inception', 1001,
+                                      slower_in_bfloat16=SlowerInBfloat16(0.78, 0.51, _MEASURED)),
     'mobilenet_v3_large': NetworkSpec(mobilenet_v3.large, mobilenet_v3.training_scope,
-                                      'inception', 1001),
+                                      'inception', 1001,
+                                      slower_in_bfloat16=SlowerInBfloat16(0.85, 0.39, _MEASURED)),
     'mobilenet_v3_small_minimalistic': NetworkSpec(mobilenet_v3.small_minimalistic,
                                                    mobilenet_v3.training_scope, 'inception',
-                                                   1001),
+                                                   1001,
+                                                   slower_in_bfloat16=SlowerInBfloat16(
+                                                       0.97, 0.69, _MEASURED)),
     'mobilenet_v3_large_minimalistic': NetworkSpec(mobilenet_v3.large_minimalistic,
                                                    mobilenet_v3.training_scope, 'inception',
-                                                   1001),
+                                                   1001,
+                                                   slower_in_bfloat16=SlowerInBfloat16(
+                                                       0.94, 0.66, _MEASURED)),
     'mobilenet_edgetpu': NetworkSpec(mobilenet_v3.edge_tpu, mobilenet_v3.training_scope,
                                      'inception', 1001),
     'mobilenet_edgetpu_075': NetworkSpec(mobilenet_v3.edge_tpu_075, mobilenet_v3.training_scope,
-                                         'inception', 1001),
+                                         'inception', 1001,
+                                         slower_in_bfloat16=SlowerInBfloat16(
+                                             1.27, 0.98, _MEASURED)),
     # No checkpoint is published: it keeps the 1001 classes of the NASNet family.
     'nasnet_cifar': NetworkSpec(nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope,
-                                'cifarnet', 1001, min_image_size=9),
+                                'cifarnet', 1001, min_image_size=9,
+                                slower_in_bfloat16=SlowerInBfloat16(1.15, 0.64, _MEASURED)),
     'nasnet_mobile': NetworkSpec(nasnet.build_nasnet_mobile, nasnet.nasnet_mobile_arg_scope,
-                                 'inception', 1001, min_image_size=67),
+                                 'inception', 1001, min_image_size=67,
+                                 slower_in_bfloat16=SlowerInBfloat16(0.71, 0.53, _MEASURED)),
     'nasnet_large': NetworkSpec(nasnet.build_nasnet_large, nasnet.nasnet_large_arg_scope,
                                 'inception', 1001, min_image_size=67),
     'pnasnet_mobile': NetworkSpec(pnasnet.build_pnasnet_mobile, pnasnet.pnasnet_mobile_arg_scope,
-                                  'inception', 1001, min_image_size=67),
+                                  'inception', 1001, min_image_size=67,
+                                  slower_in_bfloat16=SlowerInBfloat16(0.62, 0.59, _MEASURED)),
     'pnasnet_large': NetworkSpec(pnasnet.build_pnasnet_large, pnasnet.pnasnet_large_arg_scope,
                                  'inception', 1001, min_image_size=67),
 }

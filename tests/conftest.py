@@ -15,7 +15,7 @@ SLOWEST_MODULES_FIRST = (
     'test_recipes.py', 'test_nets_factory.py', 'test_training.py', 'test_converters.py',
     'test_nets_nasnet.py', 'test_nets_resnet_mobilenet.py', 'test_fine_tuning.py',
     'test_filesystems.py', 'test_scripts.py', 'test_nets_inception_family.py',
-    'test_classify.py',
+    'test_classify.py', 'test_replicated.py', 'test_eval_pictures.py',
 )
 
 

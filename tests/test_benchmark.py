@@ -1,6 +1,7 @@
 """The network and input pipeline timing benchmarks."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -27,9 +28,12 @@ def test_time_network_reports_timing_parameters_and_flops(mode):
     assert timing.trainable_parameters == 3_276_234
     # The profiler also counts bias additions: within 1 % of the multiply-adds.
     assert timing.flops_per_image == pytest.approx(LENET_FORWARD_FLOPS, rel=0.01)
+    # Its worker process's peak: TensorFlow, the graph and the session's buffers.
+    assert 0.1e9 < timing.peak_memory.host_bytes < 5e9 and timing.peak_memory.gpu_bytes == {}
     row = network_timing.table_row(timing)
     assert row.startswith('| lenet | %s | float32 | 4 | 28 |' % mode)
-    assert '| 1.00× | 3,276,234 |' in row
+    assert row.endswith('| 1.00× | 3,276,234 | %.2f | %s |' % (timing.flops_per_image / 1e9,
+                                                               timing.peak_memory))
 
 
 def test_precisions_are_timed_alternately_with_their_speed_up_over_the_first():
@@ -60,11 +64,12 @@ def test_benchmark_script_prints_a_table_row():
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith('| network | mode | precision | batch | size | sec/batch '
-                               '| images/sec | speed-up |')
+    assert lines[0] == ('| network | mode | precision | batch | size | sec/batch | images/sec '
+                        '| speed-up | parameters | GFLOPs/image | peak memory |')
     assert lines[2].startswith('| cifarnet | forward | float32 | 2 | 32 |')
     assert lines[3].startswith('| cifarnet | forward | bfloat16 | 2 | 32 |')
     assert '| 1.00× | 1,756,426 |' in lines[2] and '1,756,426' in lines[3]
+    assert all(re.search(r'\| \d+\.\d\d GB \|$', line) for line in lines[2:4])
 
 
 def test_forward_backward_skips_heads_without_gradient():

@@ -235,7 +235,7 @@ def test_raw_tree_becomes_shards_with_every_image_once_labelled_and_as_rgb_jpeg(
                 in printed.err)
     assert ('Re-encoded 4 image(s) to RGB JPEG (CMYK JPEG: 1, PNG file: 1, grayscale JPEG: 2).'
             in printed.out)
-    assert 'Writing train 3 shard(s): 12/12 images (100.0%)' in printed.err
+    assert re.search(r'Writing train 3 shard\(s\): 100%\|.*\| 12/12 \[', printed.err)
 
     # A finished conversion is left alone.
     before = {name: os.path.getmtime(os.path.join(output, name)) for name in os.listdir(output)
@@ -415,7 +415,8 @@ def test_a_killed_conversion_resumes_without_duplicate_or_missing_examples(kille
     assert re.fullmatch(r'train-00001-of-00003\.\w+\.incomplete', partial)
     rerun = killed_and_resumed['rerun']
     assert rerun.returncode == 0, rerun.stderr
-    assert 'Writing train 2 shard(s) (1 already done): 8/8 images' in rerun.stderr
+    assert re.search(r'Writing train 2 shard\(s\) \(1 already done\): 100%\|.*\| 8/8 \[',
+                     rerun.stderr)
     assert 'train: 12 examples in 3 shards in %s (8 written now).' % output in rerun.stdout
     assert sorted(os.listdir(output)) == [
         'dataset_metadata.json', 'train-00000-of-00003', 'train-00001-of-00003',

@@ -211,7 +211,8 @@ def test_group_titles_are_the_dataclass_names_in_words():
 # --- The README ---
 
 # Flags the README gives other programs: tensorboard, `tfds build`, pip; and absl's own.
-OTHER_FLAGS = {'logdir', 'data_dir', 'no-deps', 'flagfile', 'help', 'helpfull'}
+OTHER_FLAGS = {'logdir', 'data_dir', 'no-deps', 'flagfile', 'help', 'helpfull', 'only-binary',
+               'python-version'}
 
 # '`--name` (default VALUE)' or '`--name`, default VALUE', VALUE a word, number or `code`.
 README_DEFAULT = re.compile(r'`--(\w+)`,? \(?default:? (`[^`]+`|[\w.-]+)(?=[,;):])')

@@ -19,6 +19,7 @@ from evaluation import evaluator
 from evaluation.eval_options import EvalOptions
 from inference import classifier
 from inference.classify_options import ClassifyOptions
+from nets import nets_factory
 from training import loss_scaling, train_graph, trainer
 from training.train_options import TrainOptions
 
@@ -94,6 +95,48 @@ def test_start_up_note_tells_what_the_precision_does_on_this_machine(tmp_path):
     cpuinfo.write_text('processor\t: 0\nflags\t\t: fpu avx512f amx_bf16\n\n')
     assert sessions.cpu_flags(str(cpuinfo)) == {'fpu', 'avx512f', 'amx_bf16'}
     assert sessions.cpu_flags(str(tmp_path / 'missing')) is None
+
+
+def _bfloat16_train_config(model_name, train_dir, monkeypatch):
+    """The tf.ConfigProto that training `model_name` with --mixed_precision=bfloat16 would
+    run its session with (the training loop itself is left out)."""
+    configs = []
+    monkeypatch.setattr(trainer, '_train_worker', lambda options, config: configs.append(config))
+    trainer.train(TrainOptions(train_dir=str(train_dir), model_name=model_name,
+                               mixed_precision='bfloat16'))
+    return configs[0]
+
+
+def test_a_network_slower_in_bfloat16_trains_in_float32_and_the_start_up_line_says_why(
+        tmp_path, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    config = _bfloat16_train_config('mobilenet_v2', tmp_path / 'slower', monkeypatch)
+    assert config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 != ON
+    slower = nets_factory.network_spec('mobilenet_v2').slower_in_bfloat16
+    assert min(slower.forward, slower.train_step) < 1
+    assert ('mobilenet_v2 computes in float32: with bfloat16 it ran at %.2f× float32\'s speed '
+            'in the forward pass and %.2f× in a train step on a CPU with native bfloat16 (%s); '
+            '--mixed_precision=bfloat16 is ignored for it.'
+            % (slower.forward, slower.train_step, slower.measured)) in caplog.text
+    # float16 is for GPUs: a measurement on the CPU leaves it alone.
+    assert sessions.effective_precision('float16', slower) == 'float16'
+    # A network faster in bfloat16 in both modes (the README's table) keeps it.
+    caplog.clear()
+    config = _bfloat16_train_config('mobilenet_edgetpu', tmp_path / 'faster', monkeypatch)
+    assert config.graph_options.rewrite_options.auto_mixed_precision_onednn_bfloat16 == ON
+    assert nets_factory.network_spec('mobilenet_edgetpu').slower_in_bfloat16 is None
+    assert 'computes in float32' not in caplog.text
+
+
+def test_classification_computes_a_network_slower_in_bfloat16_in_float32(monkeypatch):
+    precisions = []
+    monkeypatch.setattr(classifier, 'read_images', lambda image_paths: [])
+    monkeypatch.setattr(classifier, 'classify_with_checkpoint',
+                        lambda options, encoded_images: precisions.append(options.mixed_precision))
+    for model_name in ('mobilenet_v2', 'mobilenet_edgetpu'):
+        classifier.classify(ClassifyOptions(checkpoint_path='model.ckpt', model_name=model_name,
+                                            mixed_precision='bfloat16'), [])
+    assert precisions == ['float32', 'bfloat16']
 
 
 def _op_dtypes(model_name, precision):

@@ -388,6 +388,17 @@ def test_a_lost_worker_stops_the_step_and_a_restart_resumes(digits_dir, tmp_path
 
 @pytest.mark.gpu
 @pytest.mark.skipif(len(devices.gpu_names()) < 2, reason='needs 2 GPUs')
+def test_two_replicated_gpu_clones_train_like_two_parameter_server_gpu_clones(
+        lenet_without_dropout):
+    initial = lenet_initial_weights()
+    shared, _ = train_in_process('parameter_server', initial, clone_on_cpu=False)
+    replicated, _ = train_in_process('replicated', initial, clone_on_cpu=False)
+    for name, value in shared.items():
+        assert relative_difference(value, replicated[name]) <= 1e-5, name
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(len(devices.gpu_names()) < 2, reason='needs 2 GPUs')
 def test_gradient_sums_over_gpus_use_nccl():
     config = model_deploy.DeploymentConfig(num_clones=2, variable_update='replicated')
     with tf.Graph().as_default():

@@ -7,12 +7,13 @@ import time
 import tensorflow.compat.v1 as tf
 from absl import logging
 
-from common import progress
+from common import memory, progress
 
 
 class ProgressLogger(tf.train.SessionRunHook):
-    """Logs step, loss, learning rate, examples/sec and ETA every `every_n_steps` steps, and
-    the count of corrupt input records skipped so far (`skipped_records`) once there are any.
+    """Logs step, loss, learning rate, examples/sec, ETA and the process's peak memory (see
+    `common.memory`) every `every_n_steps` steps, and the count of corrupt input records
+    skipped so far (`skipped_records`) once there are any.
 
     With a `loss_scale_optimizer` (float16), it also logs each step skipped for overflow
     and each change of the loss scale.
@@ -63,10 +64,11 @@ class ProgressLogger(tf.train.SessionRunHook):
                 self._step - self._start_step, self._last_step - self._start_step,
                 now - self._start_time)
         skipped = run_values.results.get('skipped_records', 0)
-        logging.info('step %d%s: loss = %.4f, learning rate = %.6g, %.1f examples/sec, ETA %s%s',
+        logging.info('step %d%s: loss = %.4f, learning rate = %.6g, %.1f examples/sec, ETA %s, '
+                     'peak memory %s%s',
                      self._step, '/%d' % self._last_step if self._last_step else '',
                      run_values.results['loss'], run_values.results['learning_rate'],
-                     examples_per_sec, progress.format_eta(remaining),
+                     examples_per_sec, progress.format_eta(remaining), memory.peak_memory(),
                      ', %d corrupt input records skipped so far' % skipped if skipped else '')
         self._interval_time = now
         self._interval_start_step = self._step

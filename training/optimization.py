@@ -4,6 +4,7 @@ import dataclasses
 
 import tensorflow.compat.v1 as tf
 
+from common import summaries
 from common.errors import ConfigurationError
 from flag_options import option
 from option_groups import OptionGroup
@@ -120,14 +121,16 @@ def _decayed_rate(options, steps_per_decay, warmup_steps, max_number_of_steps, s
                              % (decay_type, ', '.join(DECAY_TYPES)))
 
 
-def clip_gradients(grads_and_vars, max_norm):
+def clip_gradients(grads_and_vars, max_norm, summarize=True):
     """`grads_and_vars` with the gradients scaled together to a global norm of at most
-    `max_norm`; unchanged when it is 0. The norm before clipping is summarised."""
+    `max_norm`; unchanged when it is 0. With `summarize`, the norm before clipping is
+    summarised (replicated clones clip equal gradients: only the first summarises)."""
     if not max_norm:
         return grads_and_vars
     gradients, variables = zip(*grads_and_vars, strict=True)
     clipped, norm = tf.clip_by_global_norm(gradients, max_norm)
-    tf.summary.scalar('gradient_norm', norm)
+    if summarize:
+        summaries.scalar('gradient_norm', norm)
     return list(zip(clipped, variables, strict=True))
 
 

@@ -1,10 +1,17 @@
-"""The record of a training run in its train_dir: flags.txt.
+"""The record of a training run in its train_dir: flags.txt and an HParams session.
 
 flags.txt is an absl flag file with every option of the run, so `train_image_classifier.py
 --flagfile=<train_dir>/flags.txt` repeats it. Its comment lines, which absl skips, give the
 command line and the versions of Python, TensorFlow, tf-slim and this project. A run that
 resumes from a checkpoint in the same train_dir logs each option that differs from the saved
 ones; when some do, the saved file is kept as flags_to_step_<step>.txt.
+
+For TensorBoard's HParams dashboard each train_dir is a session: an event file in it holds
+the session's hyper-parameters (`run_hparams`). The plugin takes a session's metrics from the
+last value of every scalar in train_dir and in its subdirectories, named by tag and
+subdirectory, so an evaluation into <train_dir>/eval gives the session its eval/Accuracy,
+eval/Recall_5 and eval/mean_loss (group 'eval'), and `tensorboard --logdir=runs/` compares
+every run below runs/ in one table.
 """
 
 import dataclasses
@@ -17,11 +24,21 @@ import time
 
 import tensorflow.compat.v1 as tf
 from absl import flags, logging
+from tensorboard.plugins.hparams import summary as hparams_summary
 
 import flag_options
 from common import checkpoints, files
 
 FLAGS_FILENAME = 'flags.txt'
+# The hyper-parameters every session records, changed or not, besides the recipe.
+ALWAYS_RECORDED = ('model_name', 'dataset_name', 'batch_size', 'mixed_precision', 'optimizer',
+                   'learning_rate')
+# The recipe's hyper-parameter: the --flagfile(s) of the command line, or this without one.
+RECIPE = 'recipe'
+NO_RECIPE = 'none'
+# Where the run and its data are, not what it is: train_dir names the session; a cluster's
+# worker gets its own master and task.
+_WHERE = ('train_dir', 'dataset_dir', 'master', 'task')
 _PROJECT_DISTRIBUTION = 'slim-classifiers'
 _PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -87,15 +104,46 @@ def environment_comments(argv):
     ]
 
 
+def _differing_fields(options, others):
+    """The names of the fields of `options` whose value differs in `others` (a dataclass of
+    the same class), in field order."""
+    return [field.name for field in dataclasses.fields(options)
+            if getattr(options, field.name) != getattr(others, field.name)]
+
+
 def changed_flags(saved, current):
     """One line per field whose value differs between options `saved` and `current`."""
     def shown(name, value):
         return flag_line(name, value) or '--%s unset' % name
 
-    return ['%s (was %s)' % (shown(field.name, getattr(current, field.name)),
-                             shown(field.name, getattr(saved, field.name)))
-            for field in dataclasses.fields(current)
-            if getattr(saved, field.name) != getattr(current, field.name)]
+    return ['%s (was %s)' % (shown(name, getattr(current, name)), shown(name, getattr(saved, name)))
+            for name in _differing_fields(current, saved)]
+
+
+def recipe(argv):
+    """The flag files the command line `argv` reads (`--flagfile=F` or `--flagfile F`), as
+    given and comma-separated; `NO_RECIPE` without one."""
+    files_read = []
+    for index, argument in enumerate(argv):
+        name, equals, value = argument.lstrip('-').partition('=')
+        if name == 'flagfile' and argument.startswith('-'):
+            if equals:
+                files_read.append(value)
+            elif index + 1 < len(argv):
+                files_read.append(argv[index + 1])
+    return ','.join(files_read) or NO_RECIPE
+
+
+def run_hparams(options, argv):
+    """The hyper-parameters of the run of `options` (a `TrainOptions`) started by `argv`, as
+    {name: bool, int, float or str}: every option that differs from its default (but
+    the `_WHERE` options), those of `ALWAYS_RECORDED`, and the `RECIPE`."""
+    names = set(ALWAYS_RECORDED).union(_differing_fields(options, type(options)()))
+    names.difference_update(_WHERE)
+    hparams = {name: getattr(options, name) for name in sorted(names)
+               if getattr(options, name) is not None}
+    hparams[RECIPE] = recipe(argv)
+    return hparams
 
 
 def record_run(options, argv):
@@ -112,6 +160,21 @@ def record_run(options, argv):
     text = '\n'.join(environment_comments(argv) + flag_lines(options)) + '\n'
     files.write_file_atomically(path, text.encode('utf-8'))
     logging.info('The run\'s flags are in %s (--flagfile repeats the run)', path)
+
+
+def write_hparams_session(options, argv):
+    """Writes the HParams session start of the run of `options` and `argv` (`run_hparams`)
+    to train_dir's event file.
+
+    The writer is tf.summary.FileWriterCache's, which the training summaries share, and
+    which writes the default graph when it is created: call this with the training graph
+    built. One event file per start, because two writers opened in the same second would
+    get the same file name.
+    """
+    writer = tf.summary.FileWriterCache.get(options.train_dir)
+    writer.add_summary(hparams_summary.session_start_pb(run_hparams(options, argv))
+                       .SerializeToString())
+    writer.flush()
 
 
 def _compare_with_saved(path, options, step):

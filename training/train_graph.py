@@ -9,7 +9,7 @@ from collections.abc import Callable
 import tensorflow.compat.v1 as tf
 
 import flag_options
-from common import checkpoints
+from common import checkpoints, summaries
 from common.errors import ConfigurationError
 from common.session import FLOAT16
 from datasets import dataset_factory, input_pipeline
@@ -25,8 +25,8 @@ NON_FINITE_MESSAGE = 'Non-finite loss or gradient'
 
 def _add_end_point_summaries(end_points):
     for name, tensor in end_points.items():
-        tf.summary.histogram('activations/' + name, tensor)
-        tf.summary.scalar('sparsity/' + name, tf.nn.zero_fraction(tensor))
+        summaries.histogram('activations/' + name, tensor)
+        summaries.scalar('sparsity/' + name, tf.nn.zero_fraction(tensor))
 
 
 def variables_to_train(trainable_scopes):
@@ -200,8 +200,8 @@ def build_train_graph(options, train_input=None, split_cpu=False):
                 else None)
     clones = model_deploy.create_clones(deploy_config, clone_fn, replicas=replicas)
     first_clone_images, first_clone_end_points, skipped_records = clones[0].outputs
-    tf.summary.image('images', first_clone_images, max_outputs=3)
-    tf.summary.scalar('input/corrupt_records_skipped', skipped_records)
+    summaries.image('images', first_clone_images, max_outputs=3)
+    summaries.scalar('input/corrupt_records_skipped', skipped_records)
     _add_end_point_summaries(first_clone_end_points)
     return _optimize_clones(options, deploy_config, clones, global_step, replicas,
                             train_input.dataset_split, skipped_records)
@@ -322,7 +322,7 @@ def _optimize_clones(options, deploy_config, clones, global_step, replicas, data
                                                          moving_averages, averaged_variables))
     first = clone_optimizers[0]
     if first.loss_scale_optimizer:
-        tf.summary.scalar('loss_scale', first.loss_scale_optimizer.loss_scale)
+        summaries.scalar('loss_scale', first.loss_scale_optimizer.loss_scale)
 
     var_list = variables_to_train(options.trainable_scopes)
     if replicas:
@@ -336,15 +336,14 @@ def _optimize_clones(options, deploy_config, clones, global_step, replicas, data
         total_loss, grads_and_vars = model_deploy.optimize_clones(
             clones, first.optimizer, var_list=var_list)
         clone_grads_and_vars = [grads_and_vars]
+    # Tagged explicitly: a tf.summary op named after the loss op 'total_loss' or a variable
+    # would be tagged 'total_loss_1' or 'LeNet/conv1/weights_1'.
     for loss in tf.get_collection(tf.GraphKeys.LOSSES):
-        tf.summary.scalar('losses/%s' % loss.op.name, loss)
-    # The loss op is named 'total_loss' already: a summary op of that name would get the tag
-    # 'total_loss_1', so the tag is given explicitly.
-    tf.add_to_collection(tf.GraphKeys.SUMMARIES, tf.raw_ops.ScalarSummary(
-        tags='total_loss', values=total_loss, name='total_loss_summary'))
-    tf.summary.scalar('learning_rate', learning_rate)
+        summaries.scalar('losses/%s' % loss.op.name, loss)
+    summaries.scalar('total_loss', total_loss)
+    summaries.scalar('learning_rate', learning_rate)
     for variable in tf.model_variables():
-        tf.summary.histogram(variable.op.name, variable)
+        summaries.histogram(variable.op.name, variable)
 
     step_ops = list(update_ops)
     for index, (clone_optimizer, grads_and_vars) in enumerate(
@@ -394,7 +393,8 @@ def _apply_gradients(options, clone_optimizer, total_loss, grads_and_vars, globa
     loss_scale_optimizer = clone_optimizer.loss_scale_optimizer
     guarded, gradients_finite = _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer)
     # Under float16 the gradients are unscaled already; a skipped step's are never applied.
-    guarded = optimization.clip_gradients(guarded, options.clip_gradient_norm)
+    guarded = optimization.clip_gradients(guarded, options.clip_gradient_norm,
+                                          summarize=global_step is not None)
     # The loss-scale optimizer skips the step on the finiteness the guard has computed.
     skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
     return clone_optimizer.optimizer.apply_gradients(guarded, global_step=global_step,

@@ -22,10 +22,11 @@ class ClusterOptions(CloneOptions, MasterOptions):
 
     variable_update: str = option(
         'parameter_server', 'How clones and workers share the variables: "parameter_server" '
-        '(TF-Slim\'s: one copy on the CPU or the --ps_hosts, read by every clone, gradients '
-        'summed there) or "replicated" (a copy on each clone\'s device, gradients summed by '
-        'all-reduce: NCCL between GPUs, TensorFlow\'s collective ops otherwise and between '
-        'the --worker_hosts, which then need no parameter server).',
+        '(TF-Slim\'s: one copy on the CPU or on the --ps_hosts, read by every clone, gradients '
+        'summed there) or "replicated" (a copy on each clone\'s device, gradients all-reduced: '
+        'NCCL between the GPUs of one machine, TensorFlow\'s collective ops on CPU devices and '
+        'between the --worker_hosts, which then need no parameter server). Checkpoints are '
+        'the same in both.',
         choices=VARIABLE_UPDATES)
     clone_on_cpu: bool = option(False, 'Use CPUs to deploy clones.')
     worker_replicas: int = option(1, 'Number of worker replicas.', minimum=1)

@@ -16,6 +16,7 @@ from tensorflow.python.framework import config as tf_config
 from common import checkpoints, devices, errors, files
 from common import session as sessions
 from deployment import model_deploy
+from nets import nets_factory
 from training import cluster, hooks, run_record, train_graph
 
 
@@ -163,9 +164,7 @@ def train(options):
                             'this one process aggregates %d of its own gradients per step. '
                             'Leave --sync_replicas out unless that is what you want.',
                             options.replicas_to_aggregate)
-        sessions.log_hardware_note(options.mixed_precision)
-        return _train_worker(options,
-                             sessions.session_config(options.mixed_precision, cpu_devices))
+        return _train_worker(options, sessions.session_config(_precision(options), cpu_devices))
     server = cluster.start_server(cluster_config, cpu_devices)
     if cluster_config.job_name == cluster.PS_JOB:
         cluster.serve_until_workers_done(cluster_config, server)
@@ -173,10 +172,17 @@ def train(options):
     options = dataclasses.replace(
         options, master=server.target, task=cluster_config.task_index,
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
-    sessions.log_hardware_note(options.mixed_precision)
     config = sessions.configure_session(
-        cluster.device_filter_config(cluster_config, cpu_devices), options.mixed_precision)
+        cluster.device_filter_config(cluster_config, cpu_devices), _precision(options))
     return _train_worker(options, config, cluster_config)
+
+
+def _precision(options):
+    """Logs the start-up line of --mixed_precision; returns the precision the sessions compute
+    in (float32 for a network slower in bfloat16, see `sessions.effective_precision`)."""
+    return sessions.announce_precision(
+        options.mixed_precision, options.model_name,
+        nets_factory.network_spec(options.model_name).slower_in_bfloat16)
 
 
 def _train_worker(options, config, cluster_config=None):
@@ -201,6 +207,7 @@ def _train_worker(options, config, cluster_config=None):
         if is_chief:
             # Training goes on, so evaluators must not stop at the old final step.
             files.remove_file(final_step_path)
+            run_record.write_hparams_session(options, sys.argv)
         if not is_chief and not collective:
             _wait_for_chief(options.master, config)
         try:
