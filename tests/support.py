@@ -55,6 +55,26 @@ def start_logged(command, log_path, environment=None):
                                 cwd=ROOT)
 
 
+def wait_for_exit(processes, logs, timeout):
+    """Waits for every Popen of the dict `processes` (the workers before a "ps", whose exit
+    waits on theirs) and returns their exit codes by name. Past `timeout` seconds in all, kills
+    them and fails with the end of each one's log (`logs`: name -> path)."""
+    deadline = time.monotonic() + timeout
+    order = sorted(processes, key=lambda name: name == 'ps')
+    try:
+        return {name: processes[name].wait(timeout=max(1.0, deadline - time.monotonic()))
+                for name in order}
+    except subprocess.TimeoutExpired:
+        raise AssertionError('still running after %d s: %s\n%s' % (
+            timeout, ', '.join(name for name in order if processes[name].poll() is None),
+            '\n'.join('--- %s ---\n%s' % (name, open(logs[name]).read()[-4000:])
+                      for name in order))) from None
+    finally:
+        for process in processes.values():
+            process.kill()
+            process.wait()
+
+
 def checkpoint_step(train_dir):
     """The global step of the latest checkpoint in `train_dir`, or 0 without one."""
     latest = tf.train.latest_checkpoint(train_dir)

@@ -5,7 +5,7 @@ import os
 import sys
 
 import tensorflow.compat.v1 as tf
-from support import ROOT, free_ports, start_logged
+from support import ROOT, free_ports, start_logged, wait_for_exit
 
 
 def test_one_ps_and_two_synchronous_workers_train_and_exit_cleanly(digits_dir, tmp_path):
@@ -22,19 +22,16 @@ def test_one_ps_and_two_synchronous_workers_train_and_exit_cleanly(digits_dir, t
     ps_environment = dict(os.environ, TF_CONFIG=json.dumps({
         'cluster': {'ps': [ps_hosts], 'worker': worker_hosts.split(',')},
         'task': {'type': 'ps', 'index': 0}}))
+    logs = {name: tmp_path / (name + '.log') for name in ('ps', 'chief', 'worker')}
     processes = {
-        'ps': start_logged(command, tmp_path / 'ps.log', ps_environment),
+        'ps': start_logged(command, logs['ps'], ps_environment),
         **{name: start_logged(
             command + ['--ps_hosts=' + ps_hosts, '--worker_hosts=' + worker_hosts,
-                       '--job_name=worker', '--task=%d' % task], tmp_path / (name + '.log'))
+                       '--job_name=worker', '--task=%d' % task], logs[name])
            for task, name in enumerate(['chief', 'worker'])},
     }
-    try:
-        exit_codes = {name: process.wait(timeout=300) for name, process in processes.items()}
-    finally:
-        for process in processes.values():
-            process.kill()
-    outputs = {name: (tmp_path / (name + '.log')).read_text() for name in processes}
+    exit_codes = wait_for_exit(processes, logs, timeout=300)
+    outputs = {name: log.read_text() for name, log in logs.items()}
     assert exit_codes == {'ps': 0, 'chief': 0, 'worker': 0}, outputs
     assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-30')
     assert tf.train.load_variable(train_dir, 'global_step') == 30
@@ -48,3 +45,19 @@ def test_one_ps_and_two_synchronous_workers_train_and_exit_cleanly(digits_dir, t
             'unencrypted' % (job, task, port)) == 1, outputs[name]
     # Each synchronous step aggregated one batch from each worker.
     assert 'step 30/30: loss = ' in outputs['chief']
+
+
+def test_a_worker_that_fails_before_training_still_lets_the_parameter_server_exit(tmp_path):
+    ps_port, worker_port = free_ports(2)
+    command = [sys.executable, os.path.join(ROOT, 'train_image_classifier.py'),
+               '--dataset_name=digits', '--dataset_dir=' + str(tmp_path), '--model_name=lenet',
+               '--train_dir=' + str(tmp_path / 'train'), '--max_number_of_steps=3',
+               '--ps_hosts=127.0.0.1:%d' % ps_port, '--worker_hosts=127.0.0.1:%d' % worker_port]
+    logs = {name: tmp_path / (name + '.log') for name in ('ps', 'worker')}
+    processes = {'ps': start_logged(command + ['--job_name=ps', '--task=0'], logs['ps']),
+                 'worker': start_logged(command + ['--job_name=worker', '--task=0'],
+                                        logs['worker'])}
+    # The worker finds no TFRecord files while building its graph, after its server started.
+    assert wait_for_exit(processes, logs, timeout=120) == {'ps': 0, 'worker': 1}
+    assert "error: No TFRecord files for split 'train'" in logs['worker'].read_text()
+    assert 'every worker is done' in logs['ps'].read_text()

@@ -10,7 +10,8 @@ import time
 
 import pytest
 import tensorflow.compat.v1 as tf
-from support import ROOT, checkpoint_step, free_ports, start_logged, wait_for_checkpoint_after
+from support import (ROOT, checkpoint_step, free_ports, start_logged, wait_for_checkpoint_after,
+                     wait_for_exit)
 
 MAX_STEPS = 300
 # The kill comes after the first checkpoint past this step, a sixth of the way.
@@ -59,10 +60,11 @@ def test_a_killed_and_restarted_task_lets_asynchronous_training_finish(victim, d
         logs[victim] = tmp_path / (victim + '_restarted.log')
         log_sizes_at_kill[victim] = 0
         processes[victim] = start_logged(commands[victim], logs[victim])
-        exit_codes = {name: process.wait(timeout=600) for name, process in processes.items()}
-    finally:
+    except BaseException:
         for process in processes.values():
             process.kill()
+        raise
+    exit_codes = wait_for_exit(processes, logs, timeout=600)
     outputs = {name: log.read_text() for name, log in logs.items()}
     assert exit_codes == {'ps': 0, 'chief': 0, 'worker': 0}, outputs
     # The chief (restarted, or reconnected to the restarted ps) restored the last checkpoint.

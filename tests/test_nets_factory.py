@@ -141,7 +141,13 @@ SMALL_SIZES = {'lenet': 28, 'cifarnet': 32, 'nasnet_cifar': 32, 'vgg_a': 224, 'v
 DEEPER_VARIANTS = {'resnet_v1_152', 'resnet_v1_200', 'resnet_v2_152', 'resnet_v2_200'}
 
 
-@pytest.mark.parametrize('name', sorted(set(nets_factory.NETWORKS) - DEEPER_VARIANTS))
+# The four largest take 50 s together; their family modules build them in `make test` too.
+LARGEST = {'inception_resnet_v2', 'inception_v4', 'nasnet_large', 'pnasnet_large'}
+
+
+@pytest.mark.parametrize('name', [
+    pytest.param(name, marks=pytest.mark.slow) if name in LARGEST else name
+    for name in sorted(set(nets_factory.NETWORKS) - DEEPER_VARIANTS)])
 def test_every_network_classifies_a_small_image_through_the_factory(name):
     size = SMALL_SIZES.get(name, 96)
     with tf.Graph().as_default():

@@ -222,8 +222,11 @@ def train_recipe(request, tmp_path_factory):
     return run
 
 
-# The inception_v3 flowers stages take a minute together: `make test-slow` runs them.
-SLOW_RECIPES = ('inception_v3_flowers_stage1', 'inception_v3_flowers_stage2')
+# Inception V3 at 299x299 and the second ResNet recipes take two and a half minutes together:
+# `make test-slow` runs them; `make test` keeps one ImageNet recipe and one fine-tuning stage.
+SLOW_RECIPES = ('inception_v3_imagenet', 'inception_v3_flowers_stage1',
+                'inception_v3_flowers_stage2', 'resnet_v1_50_imagenet_modern',
+                'resnet_v1_50_flowers_stage2')
 
 
 @pytest.mark.parametrize('path', [

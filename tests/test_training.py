@@ -49,6 +49,7 @@ def test_lenet_learns_digits_and_resumes_from_its_checkpoint(digits_dir, tmp_pat
     assert np.array_equal(tf.train.load_variable(train_dir, 'LeNet/fc3/weights'), weights_after)
 
 
+@pytest.mark.slow
 def test_cifarnet_trains_on_digits_resized_by_its_preprocessing(digits_dir, tmp_path):
     train_dir = str(tmp_path / 'cifarnet')
     trainer.train(digits_train_options(digits_dir, train_dir, model_name='cifarnet',
@@ -58,7 +59,7 @@ def test_cifarnet_trains_on_digits_resized_by_its_preprocessing(digits_dir, tmp_
 
 
 # inception_v3 (with its auxiliary head) and resnet_v1_50 train in test_recipes.py, which
-# checks the same of them.
+# checks the same of them (inception_v3 in `make test-slow`).
 @pytest.mark.parametrize('model_name, image_size, variable', [
     ('resnet_v2_50', 64, 'resnet_v2_50/postnorm/moving_mean'),
     ('mobilenet_v1', 64, 'MobilenetV1/Conv2d_13_pointwise/BatchNorm/moving_mean'),

@@ -403,6 +403,18 @@ def test_ema_warmup_10_is_tensorflows_ramp_and_0_turns_it_off():
 # -- Everything on: lenet still learns --------------------------------------------------------
 
 
+def test_randaugment_and_mixup_train_through_the_trainer(digits_dir, tmp_path):
+    # `make test-slow` trains this to 95 %; here 30 steps show the whole pipeline runs.
+    train_dir = str(tmp_path / 'lenet')
+    options = digits_train_options(digits_dir, train_dir, max_number_of_steps=30,
+                                   augmentation='randaugment', mixup_alpha=0.2,
+                                   log_every_n_steps=30)
+    assert trainer.train(options) == 30
+    weights = tf.train.load_variable(train_dir, 'LeNet/fc4/weights')
+    assert weights.shape == (1024, 10) and np.all(np.isfinite(weights))
+
+
+@pytest.mark.slow
 def test_lenet_reaches_95_percent_on_digits_with_randaugment_and_mixup(digits_dir, tmp_path):
     train_dir = str(tmp_path / 'lenet')
     # configs/lenet_digits.flags' 800 steps, not the plain test run's 250: mixed, augmented

@@ -435,8 +435,8 @@ def _done_queue(cluster, ps_task):
 def worker_done_op(cluster):
     """An op putting this worker's token into every ps task's done queue.
 
-    Build it in the worker's training graph, before the graph is finalized, and run it once
-    after training, in a tf.Session(server.target, config=device_filter_config(cluster)).
+    Run it once after training, in a tf.Session(server.target,
+    config=device_filter_config(cluster)).
     """
     if cluster.job_name != WORKER_JOB:
         raise ValueError('worker_done_op is for worker tasks, not %s task %d.'

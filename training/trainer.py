@@ -174,7 +174,14 @@ def train(options):
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
     config = sessions.configure_session(
         cluster.device_filter_config(cluster_config, cpu_devices), _precision(options))
-    return _train_worker(options, config, cluster_config)
+    if cluster_config.collective:
+        return _train_worker(options, config, cluster_config)
+    try:
+        return _train_worker(options, config, cluster_config)
+    finally:
+        # Whatever ended this worker (its last step, a bad flag found while building the
+        # graph, an error), the parameter servers must learn of it or they would serve forever.
+        _signal_done(options.master, config, cluster_config)
 
 
 def _precision(options):
@@ -200,8 +207,6 @@ def _train_worker(options, config, cluster_config=None):
                      ' as worker %d of %d' % (options.task, options.worker_replicas)
                      if options.worker_replicas > 1 else '')
         session_hooks = _SessionHooks(options, graph, is_chief)
-        worker_done = (cluster.worker_done_op(cluster_config)
-                       if cluster_config and not collective else None)
         global_step = tf.train.get_global_step()
         final_step_path = os.path.join(options.train_dir, checkpoints.FINAL_STEP_FILENAME)
         if is_chief:
@@ -245,9 +250,6 @@ def _train_worker(options, config, cluster_config=None):
                 'data, then run again to resume.'
                 % (session_hooks.progress_logger.step + 1,
                    tf.train.latest_checkpoint(options.train_dir) or 'none yet')) from None
-        finally:
-            if worker_done is not None:
-                _signal_done(options.master, config, worker_done)
     if is_chief:
         files.write_file_atomically(final_step_path, b'%d\n' % final_step)
     logging.info('Finished training at step %d; checkpoints in %s', final_step, options.train_dir)
@@ -380,11 +382,13 @@ def _wait_for_chief(master, config, poll_secs=0.5):
             waited += poll_secs
 
 
-def _signal_done(master, config, worker_done):
+def _signal_done(master, config, cluster_config):
     """Tells the parameter servers this worker is done, so they can exit."""
-    with tf.Session(master, config=config) as session:
-        try:
-            session.run(worker_done, options=tf.RunOptions(timeout_in_ms=60000))
-        except tf.errors.OpError as error:
-            logging.warning('Could not tell the parameter servers this worker is done: %s',
-                            error.message)
+    with tf.Graph().as_default():
+        worker_done = cluster.worker_done_op(cluster_config)
+        with tf.Session(master, config=config) as session:
+            try:
+                session.run(worker_done, options=tf.RunOptions(timeout_in_ms=60000))
+            except tf.errors.OpError as error:
+                logging.warning('Could not tell the parameter servers this worker is done: %s',
+                                error.message)
