@@ -12,7 +12,7 @@ import pytest
 import tensorflow.compat.v1 as tf
 from support import ROOT, wait_for_checkpoint_after
 
-from training import trainer
+from training import train_graph, trainer
 from training.train_options import TrainOptions
 
 
@@ -38,6 +38,37 @@ def test_a_non_finite_loss_stops_training_naming_the_step_and_keeps_the_checkpoi
     assert tf.train.latest_checkpoint(train_dir).endswith('model.ckpt-5')
     np.testing.assert_array_equal(tf.train.load_variable(train_dir, 'LeNet/fc3/weights'),
                                   weights)
+
+
+def _depends_on(op, name):
+    """Whether `op` runs only after the op called `name` (through inputs or control inputs)."""
+    seen, pending = set(), [op]
+    while pending:
+        current = pending.pop()
+        if current.name == name:
+            return True
+        if current.name not in seen:
+            seen.add(current.name)
+            pending.extend(tensor.op for tensor in current.inputs)
+            pending.extend(current.control_inputs)
+    return False
+
+
+@pytest.mark.parametrize('num_ps_tasks, update_waits', [(0, False), (1, True)])
+def test_the_update_waits_for_the_finite_check_only_where_other_processes_read_the_variables(
+        digits_dir, tmp_path, num_ps_tasks, update_waits):
+    # Waiting holds every gradient until the last one is computed: peak memory that a
+    # single process need not pay, since the error ends it before any checkpoint is saved.
+    with tf.Graph().as_default():
+        train_graph.build_train_graph(_options(digits_dir, str(tmp_path),
+                                               num_ps_tasks=num_ps_tasks))
+        graph = tf.get_default_graph()
+        check = next(op.name for op in graph.get_operations()
+                     if op.type == 'Assert' and op.name.startswith('finite_check'))
+        updates = [op for op in graph.get_operations() if op.type == 'ApplyGradientDescent']
+        assert len(updates) == 8  # LeNet's weights and biases
+        assert {_depends_on(update, check) for update in updates} == {update_waits}
+        assert _depends_on(graph.get_tensor_by_name('train_op:0').op, check)
 
 
 def _start_training(digits_dir, train_dir):

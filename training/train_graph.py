@@ -64,17 +64,14 @@ def _update_ops(clone_scope, trainable_scopes):
             if checkpoints.in_scopes(getattr(op, 'op', op).name[len(clone_scope):], scopes)]
 
 
-def _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer=None):
-    """Gradients that exist only if the loss and every gradient are finite.
-
-    A NaN or infinite value fails the step before any variable changes, so neither the
-    weights in memory nor the next checkpoint are corrupted. Under loss scaling
-    (`loss_scale_optimizer`), gradients that overflow only skip the step, until the scale
-    is at its minimum: then they are divergence too.
+def _finite_check(total_loss, grads_and_vars, loss_scale_optimizer=None):
+    """The op failing the step with NON_FINITE_MESSAGE if the loss or a gradient is NaN or
+    infinite. Under loss scaling (`loss_scale_optimizer`), gradients that overflow only skip
+    the step, until the scale is at its minimum: then they are divergence too.
 
     Returns:
-      (the guarded grads_and_vars, bool [] whether the gradients are finite under loss
-      scaling, for the optimizer to skip the step on; None without it).
+      (the check op, bool [] whether the gradients are finite under loss scaling, for the
+      optimizer to skip the step on; None without it).
     """
     gradients = loss_scaling.gradient_values(grads_and_vars)
     gradients_finite = None
@@ -87,6 +84,17 @@ def _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer=None):
             tf.logical_or(gradients_finite, loss_scale_optimizer.can_lower()))
     check = tf.debugging.Assert(healthy, [NON_FINITE_MESSAGE, 'loss', total_loss],
                                 name='finite_check')
+    return check, gradients_finite
+
+
+def _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer=None):
+    """Gradients that exist only if the loss and every gradient are finite (see
+    `_finite_check`): a NaN or infinite value fails the step before any variable changes.
+
+    Returns:
+      (the guarded grads_and_vars, `_finite_check`'s gradients_finite).
+    """
+    check, gradients_finite = _finite_check(total_loss, grads_and_vars, loss_scale_optimizer)
     with tf.control_dependencies([check]):
         return loss_scaling.map_gradients(tf.identity, grads_and_vars), gradients_finite
 
@@ -389,13 +397,28 @@ def _replica_scope(replicas, clone_index, device=None):
 
 def _apply_gradients(options, clone_optimizer, total_loss, grads_and_vars, global_step):
     """The op updating the variables of `grads_and_vars` (and advancing `global_step` unless
-    it is None) if the loss and gradients are finite."""
+    it is None); it fails the step if the loss or a gradient is not finite.
+
+    Where other processes read the variables (parameter servers), the update waits for the
+    check, so a non-finite step never reaches them; that holds every gradient until the last
+    one is computed (0.2 GB more peak memory for inception_v3 at batch 32). Elsewhere the
+    check runs beside the update: the failed step's variables exist only in this process's
+    session, which the error ends before any checkpoint is saved. Loss scaling always checks
+    first, as it skips an overflowing step instead of failing it.
+    """
     loss_scale_optimizer = clone_optimizer.loss_scale_optimizer
-    guarded, gradients_finite = _guard_finite(total_loss, grads_and_vars, loss_scale_optimizer)
+    if loss_scale_optimizer or options.num_ps_tasks or options.sync_replicas:
+        gradients, gradients_finite = _guard_finite(total_loss, grads_and_vars,
+                                                    loss_scale_optimizer)
+        check = None
+    else:
+        gradients = grads_and_vars
+        check, gradients_finite = _finite_check(total_loss, grads_and_vars)
     # Under float16 the gradients are unscaled already; a skipped step's are never applied.
-    guarded = optimization.clip_gradients(guarded, options.clip_gradient_norm,
-                                          summarize=global_step is not None)
+    gradients = optimization.clip_gradients(gradients, options.clip_gradient_norm,
+                                            summarize=global_step is not None)
     # The loss-scale optimizer skips the step on the finiteness the guard has computed.
     skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
-    return clone_optimizer.optimizer.apply_gradients(guarded, global_step=global_step,
-                                                     **skip_arguments)
+    update = clone_optimizer.optimizer.apply_gradients(gradients, global_step=global_step,
+                                                       **skip_arguments)
+    return update if check is None else tf.group(update, check)
