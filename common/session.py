@@ -32,18 +32,22 @@ NATIVE_BFLOAT16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
 
 @dataclasses.dataclass(frozen=True)
 class SlowerInBfloat16:
-    """Why a network computes in float32 when bfloat16 is asked for: its measured speed in
-    bfloat16 as a fraction of float32's (images/sec over images/sec), below 1.0 in the
-    forward pass, the train step or both.
+    """A network's measured speed in bfloat16 as a fraction of float32's (images/sec over
+    images/sec), below 1.0 in the forward pass, the train step or both. Where a use's
+    fraction is below 1.0 (`slower_for`), bfloat16 requests for that use compute in float32.
 
-    forward: the forward pass's fraction.
-    train_step: the train step's fraction.
+    forward: the forward pass's fraction (evaluation and classification).
+    train_step: the train step's fraction (training).
     measured: where and how, e.g. 'benchmark_nets.py, batch 16, 2026-12-07'.
     """
 
     forward: float
     train_step: float
     measured: str
+
+    def slower_for(self, training):
+        """Whether bfloat16 measured slower for training (else for the forward pass)."""
+        return (self.train_step if training else self.forward) < 1.0
 
 
 def check_precision(precision):
@@ -101,29 +105,32 @@ def cpu_flags(cpuinfo_path='/proc/cpuinfo'):
     return None
 
 
-def effective_precision(precision, slower_in_bfloat16=None):
-    """The precision a network's sessions compute in when `precision` is asked for: float32
-    for bfloat16 where the network's `slower_in_bfloat16` (a `SlowerInBfloat16`) is given,
-    else `precision`."""
+def effective_precision(precision, slower_in_bfloat16=None, training=True):
+    """The precision a network's sessions compute in when `precision` is asked for, for
+    training or (`training` False) for the forward pass alone: float32 for bfloat16 where the
+    network's `slower_in_bfloat16` (a `SlowerInBfloat16`) measured slower for that use, else
+    `precision`."""
     check_precision(precision)
-    return FLOAT32 if precision == BFLOAT16 and slower_in_bfloat16 else precision
+    slower = slower_in_bfloat16 is not None and slower_in_bfloat16.slower_for(training)
+    return FLOAT32 if precision == BFLOAT16 and slower else precision
 
 
-def hardware_note(precision, gpu=None, flags=None, model_name=None, slower_in_bfloat16=None):
+def hardware_note(precision, gpu=None, flags=None, model_name=None, slower_in_bfloat16=None,
+                  training=True):
     """(level, message): what `precision` does on this machine, to log at start-up; None
     for float32.
 
-    `gpu` and `flags` (the CPU's feature flags) default to this machine's. `model_name` and
-    its `slower_in_bfloat16` (see `effective_precision`) tell a network that computes in
-    float32 when bfloat16 is asked for.
+    `gpu` and `flags` (the CPU's feature flags) default to this machine's. `model_name`, its
+    `slower_in_bfloat16` and `training` (see `effective_precision`) tell a network that
+    computes in float32 when bfloat16 is asked for.
     """
-    if effective_precision(precision, slower_in_bfloat16) != precision:
+    if effective_precision(precision, slower_in_bfloat16, training) != precision:
         return logging.WARNING, (
-            '%s computes in float32: with bfloat16 it ran at %.2f× float32\'s speed in the '
-            'forward pass and %.2f× in a train step on a CPU with native bfloat16 (%s); '
-            '--mixed_precision=bfloat16 is ignored for it.'
-            % (model_name, slower_in_bfloat16.forward, slower_in_bfloat16.train_step,
-               slower_in_bfloat16.measured))
+            '%s %s in float32: with bfloat16 it ran at %.2f× float32\'s speed in %s on a CPU '
+            'with native bfloat16 (%s); --mixed_precision=bfloat16 is ignored for it.'
+            % (model_name, 'trains' if training else 'computes its forward pass',
+               slower_in_bfloat16.train_step if training else slower_in_bfloat16.forward,
+               'a train step' if training else 'the forward pass', slower_in_bfloat16.measured))
     if precision == FLOAT32:
         return None
     gpu = bool(devices.gpu_names()) if gpu is None else gpu
@@ -154,11 +161,12 @@ def hardware_note(precision, gpu=None, flags=None, model_name=None, slower_in_bf
                           'variables stay float32.' % ', '.join(native))
 
 
-def announce_precision(precision, model_name=None, slower_in_bfloat16=None):
+def announce_precision(precision, model_name=None, slower_in_bfloat16=None, training=True):
     """Logs the start-up line of `hardware_note`, if any; returns the precision the sessions
-    of network `model_name` compute in (`effective_precision`)."""
+    of network `model_name` compute in for training or the forward pass
+    (`effective_precision`)."""
     note = hardware_note(precision, model_name=model_name,
-                         slower_in_bfloat16=slower_in_bfloat16)
+                         slower_in_bfloat16=slower_in_bfloat16, training=training)
     if note:
         logging.log(*note)
-    return effective_precision(precision, slower_in_bfloat16)
+    return effective_precision(precision, slower_in_bfloat16, training)

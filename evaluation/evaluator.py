@@ -345,7 +345,7 @@ def evaluate_checkpoints(options):
     devices.log_devices()
     precision = announce_precision(
         options.mixed_precision, options.model_name,
-        nets_factory.network_spec(options.model_name).slower_in_bfloat16)
+        nets_factory.network_spec(options.model_name).slower_in_bfloat16, training=False)
     continuous = options.eval_interval_secs is not None
     if continuous:
         directory = _watched_directory(options.checkpoint_path)

@@ -180,7 +180,7 @@ def classify(options, image_paths):
                           if options.model_name else None)
     # The sessions below take the precision from the options.
     options = dataclasses.replace(options, mixed_precision=announce_precision(
-        options.mixed_precision, options.model_name, slower_in_bfloat16))
+        options.mixed_precision, options.model_name, slower_in_bfloat16, training=False))
     encoded_images = read_images(image_paths)
     if options.saved_model_dir:
         return classify_with_saved_model(options, encoded_images)

@@ -135,7 +135,8 @@ def test_script_names_the_digits_of_a_lenet_model(lenet_digits_train_dir, digits
                                     for prediction in predictions)
 
 
-def test_bfloat16_classifies_as_float32_does(lenet_digits_train_dir, digits_dir, tmp_path):
+def test_bfloat16_classifies_as_float32_does(lenet_digits_train_dir, digits_dir, tmp_path,
+                                             lenet_forward_in_bfloat16):
     paths, _ = _digit_pngs(str(tmp_path), [3, 7, 11, 20])
 
     def classify(precision):
