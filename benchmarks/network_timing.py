@@ -23,6 +23,7 @@ import functools
 import math
 import multiprocessing
 import os
+import signal
 import statistics
 import time
 import traceback
@@ -369,22 +370,34 @@ class _Worker:
 
     def ask(self, request, argument=None):
         """The worker's answer to `request` (_RUN batches, _PEAK_MEMORY or _TRACE)."""
-        self._connection.send((request, argument))
+        try:
+            self._connection.send((request, argument))
+        except ConnectionError:  # BrokenPipeError, ConnectionResetError
+            self._ended()
         return self._answer()
 
     def _answer(self):
         try:
             succeeded, answer = self._connection.recv()
-        except EOFError:
-            self._process.join()
-            raise RuntimeError('The benchmark\'s worker process ended with exit code %s.'
-                               % self._process.exitcode) from None
+        except (EOFError, ConnectionError):
+            self._ended()
         if succeeded:
             return answer
         user_error, worker_traceback = answer
         if user_error:
             raise user_error
         raise _WorkerFailed(worker_traceback)
+
+    def _ended(self):
+        """Raises why the worker process ended without answering."""
+        self._process.join()
+        if self._process.exitcode == -signal.SIGKILL:
+            raise ConfigurationError(
+                'A benchmark worker was killed (SIGKILL), most likely by the kernel because '
+                'memory ran out: each configuration holds its graph and session at once, so '
+                'lower --batch_size, or time fewer precisions or networks per run.') from None
+        raise RuntimeError('The benchmark\'s worker process ended with exit code %s.'
+                           % self._process.exitcode) from None
 
 
 def _serve(connection, build, precision, burn_in):

@@ -1,7 +1,9 @@
 """The network and input pipeline timing benchmarks."""
 
+import functools
 import os
 import re
+import signal
 import subprocess
 import sys
 
@@ -10,6 +12,7 @@ import tensorflow.compat.v1 as tf
 from support import ROOT
 
 from benchmarks import input_timing, network_timing
+from common.errors import ConfigurationError
 from datasets import dataset_factory
 
 # LeNet on a 28x28x3 image: two multiply-adds per weight use of its convolutions and layers.
@@ -144,3 +147,18 @@ def test_input_benchmark_rejects_an_unknown_variant_before_generating_images(tmp
     assert ('fastest: not a pipeline variant; valid variants: full_decode, fused_crop, '
             'private_threads, default') in result.stderr
     assert not os.path.exists(tmp_path / 'data')
+
+
+def test_a_worker_killed_for_lack_of_memory_is_one_error_naming_the_fix():
+    build = functools.partial(
+        network_timing._timed_graph, model_name='lenet', mode='forward', batch_size=2,
+        image_size=28, num_classes=10, precision='float32', num_clones=1,
+        variable_update='parameter_server', implementation=network_timing.PROJECT)
+    with network_timing._Worker(build, 'float32', burn_in=1) as worker:
+        assert len(worker.ask(network_timing._RUN, 1)) == 1
+        # What the kernel's out-of-memory killer does.
+        os.kill(worker._process.pid, signal.SIGKILL)
+        with pytest.raises(ConfigurationError, match=r'killed \(SIGKILL\), most likely by the '
+                                                     r'kernel because memory ran out.*lower '
+                                                     r'--batch_size'):
+            worker.ask(network_timing._RUN, 1)
