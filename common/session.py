@@ -125,12 +125,13 @@ def hardware_note(precision, gpu=None, flags=None, model_name=None, slower_in_bf
     computes in float32 when bfloat16 is asked for.
     """
     if effective_precision(precision, slower_in_bfloat16, training) != precision:
+        does, speed, where = (
+            ('trains', slower_in_bfloat16.train_step, 'a train step') if training
+            else ('computes its forward pass', slower_in_bfloat16.forward, 'the forward pass'))
         return logging.WARNING, (
             '%s %s in float32: with bfloat16 it ran at %.2f× float32\'s speed in %s on a CPU '
             'with native bfloat16 (%s); --mixed_precision=bfloat16 is ignored for it.'
-            % (model_name, 'trains' if training else 'computes its forward pass',
-               slower_in_bfloat16.train_step if training else slower_in_bfloat16.forward,
-               'a train step' if training else 'the forward pass', slower_in_bfloat16.measured))
+            % (model_name, does, speed, where, slower_in_bfloat16.measured))
     if precision == FLOAT32:
         return None
     gpu = bool(devices.gpu_names()) if gpu is None else gpu

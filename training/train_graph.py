@@ -407,10 +407,10 @@ def _apply_gradients(options, clone_optimizer, total_loss, grads_and_vars, globa
     first, as it skips an overflowing step instead of failing it.
     """
     loss_scale_optimizer = clone_optimizer.loss_scale_optimizer
-    if loss_scale_optimizer or options.num_ps_tasks or options.sync_replicas:
+    check_first = bool(loss_scale_optimizer or options.num_ps_tasks or options.sync_replicas)
+    if check_first:
         gradients, gradients_finite = _guard_finite(total_loss, grads_and_vars,
                                                     loss_scale_optimizer)
-        check = None
     else:
         gradients = grads_and_vars
         check, gradients_finite = _finite_check(total_loss, grads_and_vars)
@@ -421,4 +421,4 @@ def _apply_gradients(options, clone_optimizer, total_loss, grads_and_vars, globa
     skip_arguments = {'gradients_finite': gradients_finite} if loss_scale_optimizer else {}
     update = clone_optimizer.optimizer.apply_gradients(gradients, global_step=global_step,
                                                        **skip_arguments)
-    return update if check is None else tf.group(update, check)
+    return update if check_first else tf.group(update, check)

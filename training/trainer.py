@@ -174,14 +174,13 @@ def train(options):
         worker_replicas=cluster_config.num_workers, num_ps_tasks=cluster_config.num_ps_tasks)
     config = sessions.configure_session(
         cluster.device_filter_config(cluster_config, cpu_devices), _precision(options))
-    if cluster_config.collective:
-        return _train_worker(options, config, cluster_config)
     try:
         return _train_worker(options, config, cluster_config)
     finally:
         # Whatever ended this worker (its last step, a bad flag found while building the
         # graph, an error), the parameter servers must learn of it or they would serve forever.
-        _signal_done(options.master, config, cluster_config)
+        if not cluster_config.collective:
+            _signal_done(options.master, config, cluster_config)
 
 
 def _precision(options):
